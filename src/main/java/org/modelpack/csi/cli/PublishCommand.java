@@ -1,0 +1,74 @@
+package org.modelpack.csi.cli;
+
+import csi.v1.Csi.NodePublishVolumeRequest;
+import csi.v1.Csi.VolumeCapability;
+import csi.v1.Csi.VolumeCapability.AccessMode;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.modelpack.csi.config.DriverConfig;
+import org.modelpack.csi.csi.CsiClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "publish", mixinStandardHelpOptions = true,
+    description = "Act as kubelet: NodePublishVolume a model into a directory over the CSI socket.")
+final class PublishCommand implements Callable<Integer> {
+  @Mixin EndpointOptions endpoint;
+
+  @Option(names = "--volume-id", required = true, description = "Volume id, e.g. csi-demo")
+  String volumeId;
+
+  @Option(names = "--target", required = true, description = "Absolute directory to mount at")
+  Path target;
+
+  @Option(names = "--reference", required = true,
+      description = "Model reference, e.g. 127.0.0.1:5000/models/demo:v1")
+  String reference;
+
+  @Option(names = "--service-name", defaultValue = DriverConfig.DEFAULT_SERVICE_NAME,
+      description = "Prefix of the volume attribute keys (default: ${DEFAULT-VALUE})")
+  String serviceName;
+
+  @Option(names = "--attribute", paramLabel = "KEY=VALUE",
+      description = "Extra volume_context entry (repeatable)")
+  Map<String, String> attributes = new LinkedHashMap<>();
+
+  @Option(names = "--access-mode", defaultValue = "SINGLE_NODE_READER_ONLY",
+      description = "CSI access mode (default: ${DEFAULT-VALUE})")
+  AccessMode.Mode accessMode;
+
+  @Option(names = "--timeout", defaultValue = "3600",
+      description = "Seconds to wait for the call (default: ${DEFAULT-VALUE})")
+  long timeoutSeconds;
+
+  @Override
+  public Integer call() {
+    Map<String, String> context = new LinkedHashMap<>(attributes);
+    context.put(serviceName + "/reference", reference);
+    NodePublishVolumeRequest request = NodePublishVolumeRequest.newBuilder()
+        .setVolumeId(volumeId)
+        .setTargetPath(target.toAbsolutePath().normalize().toString())
+        .setReadonly(true)
+        .setVolumeCapability(VolumeCapability.newBuilder()
+            .setMount(VolumeCapability.MountVolume.getDefaultInstance())
+            .setAccessMode(AccessMode.newBuilder().setMode(accessMode)))
+        .putAllVolumeContext(context)
+        .build();
+    long start = System.nanoTime();
+    try (CsiClient client = new CsiClient(endpoint.socket())) {
+      client.node().withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).nodePublishVolume(request);
+    } catch (StatusRuntimeException e) {
+      System.err.println("publish failed: " + e.getStatus().getCode() + ": "
+          + e.getStatus().getDescription());
+      return 1;
+    }
+    System.out.printf("published %s at %s in %d ms%n", volumeId, request.getTargetPath(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    return 0;
+  }
+}

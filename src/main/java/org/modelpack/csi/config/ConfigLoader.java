@@ -1,0 +1,272 @@
+package org.modelpack.csi.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the YAML configuration (the Go driver's keys), fills in defaults and validates every
+ * value, failing with a message that names the offending key.
+ */
+public final class ConfigLoader {
+  private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  /** Keys of the Go driver this driver accepts but does not act on (yet). */
+  private static final Set<String> ACCEPTED_UNUSED = Set.of(
+      "external_csi_endpoint", "external_csi_authorization", "dynamic_csi_endpoint",
+      "trace_endpoint", "pprof_addr", "log_level", "mode",
+      "pull_config.dragonfly_endpoint", "pull_config.pull_layer_timeout_in_seconds",
+      "pull_config.node_layer_concurrency");
+
+  private static final Set<String> KNOWN = Set.of(
+      "service_name", "root_dir", "csi_endpoint", "node_id", "metrics_addr",
+      "pull_config", "pull_config.docker_config_dir", "pull_config.concurrency",
+      "pull_config.proxy_url", "pull_config.plain_http_registries",
+      "features", "features.check_disk_quota", "features.disk_usage_limit");
+
+  private final Map<String, String> env;
+  private final Supplier<String> hostName;
+  private final Path workingDir;
+
+  public ConfigLoader(Map<String, String> env, Supplier<String> hostName, Path workingDir) {
+    this.env = env;
+    this.hostName = hostName;
+    this.workingDir = workingDir;
+  }
+
+  /** A loader reading the real environment and host name. */
+  public static ConfigLoader system() {
+    return new ConfigLoader(System.getenv(), ConfigLoader::localHostName,
+        Path.of("").toAbsolutePath());
+  }
+
+  /** Loads {@code file}, or the defaults when {@code file} is null. */
+  public DriverConfig load(Path file) {
+    if (file == null) {
+      return fromTree(YAML.createObjectNode());
+    }
+    JsonNode tree;
+    try {
+      tree = YAML.readTree(Files.readString(file));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      tree = YAML.createObjectNode();
+    }
+    if (!tree.isObject()) {
+      throw new ConfigException("config file " + file + " must be a YAML mapping");
+    }
+    return fromTree(tree);
+  }
+
+  /** Parses YAML text; used by tests and by {@link #load}. */
+  public DriverConfig parse(String yaml) {
+    try {
+      JsonNode tree = YAML.readTree(yaml);
+      return fromTree(tree == null || tree.isMissingNode() || tree.isNull()
+          ? YAML.createObjectNode() : tree);
+    } catch (IOException e) {
+      throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
+    }
+  }
+
+  private DriverConfig fromTree(JsonNode root) {
+    reportUnknownKeys(root, "");
+    String serviceName = string(root, "service_name", DriverConfig.DEFAULT_SERVICE_NAME);
+    if (!serviceName.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?")) {
+      throw new ConfigException("config key service_name: '" + serviceName
+          + "' is not a valid CSI driver name (DNS-1123 style, at most 63 characters)");
+    }
+    Path rootDir = absolute("root_dir", string(root, "root_dir",
+        workingDir.resolve("var/model-csi").toString()));
+    Path endpoint = socketPath(string(root, "csi_endpoint",
+        "unix://" + rootDir.resolve("csi/csi.sock")));
+    String nodeId = firstNonBlank(env.get("CSI_NODE_ID"), string(root, "node_id", null));
+    if (nodeId == null) {
+      nodeId = hostName.get();
+    }
+    String metricsAddr = string(root, "metrics_addr", null);
+    if (metricsAddr != null && env.get("POD_IP") != null) {
+      metricsAddr = metricsAddr.replace("$POD_IP", env.get("POD_IP"));
+    }
+    return new DriverConfig(serviceName, rootDir, endpoint, nodeId, metricsAddr,
+        pullConfig(root.path("pull_config")), features(root.path("features")));
+  }
+
+  private PullConfig pullConfig(JsonNode node) {
+    requireMapping(node, "pull_config");
+    String defaultDockerDir = firstNonBlank(env.get("DOCKER_CONFIG"),
+        Path.of(System.getProperty("user.home"), ".docker").toString());
+    Path dockerDir = absolute("pull_config.docker_config_dir",
+        string(node, "docker_config_dir", "pull_config.docker_config_dir", defaultDockerDir));
+    int concurrency = integer(node, "concurrency", "pull_config.concurrency",
+        PullConfig.DEFAULT_CONCURRENCY);
+    if (concurrency < 1) {
+      throw new ConfigException("config key pull_config.concurrency: must be at least 1, got "
+          + concurrency);
+    }
+    String proxy = string(node, "proxy_url", "pull_config.proxy_url", null);
+    if (proxy != null) {
+      try {
+        URI uri = new URI(proxy);
+        if (uri.getHost() == null || !"http".equals(uri.getScheme())) {
+          throw new URISyntaxException(proxy, "expected http://host:port");
+        }
+      } catch (URISyntaxException e) {
+        throw new ConfigException("config key pull_config.proxy_url: '" + proxy
+            + "' is not an http://host:port URL");
+      }
+    }
+    Set<String> plain = new LinkedHashSet<>();
+    JsonNode hosts = node.path("plain_http_registries");
+    if (!hosts.isMissingNode() && !hosts.isNull()) {
+      if (!hosts.isArray()) {
+        throw new ConfigException(
+            "config key pull_config.plain_http_registries: must be a list of host[:port]");
+      }
+      hosts.forEach(h -> plain.add(h.asText().trim()));
+    }
+    return new PullConfig(dockerDir, concurrency, proxy, plain);
+  }
+
+  private Features features(JsonNode node) {
+    requireMapping(node, "features");
+    boolean check = bool(node, "check_disk_quota", "features.check_disk_quota", false);
+    long limit = 0;
+    JsonNode v = node.path("disk_usage_limit");
+    if (!v.isMissingNode() && !v.isNull()) {
+      try {
+        limit = v.isNumber() ? v.asLong() : ByteSize.parse(v.asText());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("config key features.disk_usage_limit: " + e.getMessage());
+      }
+    }
+    return new Features(check, limit);
+  }
+
+  private void reportUnknownKeys(JsonNode node, String prefix) {
+    Iterator<String> names = node.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      String key = prefix.isEmpty() ? name : prefix + "." + name;
+      if (ACCEPTED_UNUSED.contains(key)) {
+        log.warn("config key {} is accepted for compatibility but not used by this driver", key);
+      } else if (!KNOWN.contains(key)) {
+        log.warn("config key {} is unknown and ignored", key);
+      } else if (node.get(name) instanceof ObjectNode child) {
+        reportUnknownKeys(child, key);
+      }
+    }
+  }
+
+  private static void requireMapping(JsonNode node, String key) {
+    if (!(node instanceof MissingNode) && !node.isNull() && !node.isObject()) {
+      throw new ConfigException("config key " + key + ": must be a mapping");
+    }
+  }
+
+  private static String string(JsonNode node, String key, String def) {
+    return string(node, key, key, def);
+  }
+
+  private static String string(JsonNode node, String key, String fullKey, String def) {
+    JsonNode v = node.path(key);
+    if (v.isMissingNode() || v.isNull()) {
+      return def;
+    }
+    if (!v.isValueNode()) {
+      throw new ConfigException("config key " + fullKey + ": must be a string");
+    }
+    String s = v.asText().trim();
+    return s.isEmpty() ? def : s;
+  }
+
+  private static int integer(JsonNode node, String key, String fullKey, int def) {
+    JsonNode v = node.path(key);
+    if (v.isMissingNode() || v.isNull()) {
+      return def;
+    }
+    if (v.isIntegralNumber() && v.canConvertToInt()) {
+      return v.asInt();
+    }
+    if (v.isTextual() && v.asText().trim().matches("-?\\d{1,9}")) {
+      return Integer.parseInt(v.asText().trim());
+    }
+    throw new ConfigException("config key " + fullKey + ": must be an integer, got '"
+        + v.asText() + "'");
+  }
+
+  private static boolean bool(JsonNode node, String key, String fullKey, boolean def) {
+    JsonNode v = node.path(key);
+    if (v.isMissingNode() || v.isNull()) {
+      return def;
+    }
+    if (v.isBoolean()) {
+      return v.asBoolean();
+    }
+    String s = v.asText().trim().toLowerCase();
+    if (s.equals("true") || s.equals("false")) {
+      return Boolean.parseBoolean(s);
+    }
+    throw new ConfigException("config key " + fullKey + ": must be true or false, got '"
+        + v.asText() + "'");
+  }
+
+  private Path absolute(String key, String value) {
+    try {
+      return workingDir.resolve(value).normalize();
+    } catch (RuntimeException e) {
+      throw new ConfigException("config key " + key + ": '" + value + "' is not a valid path");
+    }
+  }
+
+  private static Path socketPath(String endpoint) {
+    if (!endpoint.startsWith("unix://")) {
+      throw new ConfigException("config key csi_endpoint: '" + endpoint
+          + "' must be a unix socket URL such as unix:///var/lib/kubelet/plugins/x/csi.sock");
+    }
+    String path = endpoint.substring("unix://".length());
+    if (!path.startsWith("/")) {
+      throw new ConfigException("config key csi_endpoint: '" + endpoint
+          + "' must name an absolute path (unix:///abs/path)");
+    }
+    return Path.of(path).normalize();
+  }
+
+  private static String firstNonBlank(String a, String b) {
+    if (a != null && !a.isBlank()) {
+      return a.trim();
+    }
+    return b == null || b.isBlank() ? null : b.trim();
+  }
+
+  private static String localHostName() {
+    String h = System.getenv("HOSTNAME");
+    if (h != null && !h.isBlank()) {
+      return h;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package org.modelpack.csi.config;
+
+import java.nio.file.Path;
+
+/**
+ * The effective configuration. Keys mirror the Go driver's YAML so existing files keep working.
+ *
+ * @param serviceName CSI driver name and prefix of volume attribute keys
+ * @param rootDir where volumes (and later the layer store) live
+ * @param csiEndpoint the unix socket kubelet talks to
+ * @param nodeId returned by NodeGetInfo
+ * @param metricsAddr accepted for compatibility; see docs/configuration.md
+ */
+public record DriverConfig(
+    String serviceName,
+    Path rootDir,
+    Path csiEndpoint,
+    String nodeId,
+    String metricsAddr,
+    PullConfig pull,
+    Features features) {
+
+  public static final String DEFAULT_SERVICE_NAME = "model.csi.modelpack.org";
+
+  /** Volume attribute key {@code <service_name>/<suffix>}. */
+  public String attributeKey(String suffix) {
+    return serviceName + "/" + suffix;
+  }
+
+  public Path volumesDir() {
+    return rootDir.resolve("volumes");
+  }
+}

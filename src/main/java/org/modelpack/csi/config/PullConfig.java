@@ -1,0 +1,22 @@
+package org.modelpack.csi.config;
+
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * Registry pull settings ({@code pull_config.*}).
+ *
+ * @param dockerConfigDir directory holding {@code config.json} with registry credentials
+ * @param concurrency layers pulled in parallel for one model
+ * @param proxyUrl optional HTTP proxy for registry traffic
+ * @param plainHttpRegistries registry hosts reached over plain HTTP (loopback always is)
+ */
+public record PullConfig(
+    Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries) {
+
+  public static final int DEFAULT_CONCURRENCY = 5;
+
+  public PullConfig {
+    plainHttpRegistries = Set.copyOf(plainHttpRegistries);
+  }
+}

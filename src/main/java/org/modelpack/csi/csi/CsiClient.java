@@ -1,0 +1,46 @@
+package org.modelpack.csi.csi;
+
+import csi.v1.IdentityGrpc;
+import csi.v1.NodeGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A CSI gRPC client over a unix socket, as kubelet would connect; used by the CLI and tests. */
+public final class CsiClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final EventLoopGroup group;
+
+  public CsiClient(Path socket) {
+    this.group = new EpollEventLoopGroup(1);
+    this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .eventLoopGroup(group)
+        .channelType(EpollDomainSocketChannel.class)
+        .usePlaintext()
+        .build();
+  }
+
+  public IdentityGrpc.IdentityBlockingStub identity() {
+    return IdentityGrpc.newBlockingStub(channel);
+  }
+
+  public NodeGrpc.NodeBlockingStub node() {
+    return NodeGrpc.newBlockingStub(channel);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}

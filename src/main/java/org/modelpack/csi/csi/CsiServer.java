@@ -1,0 +1,89 @@
+package org.modelpack.csi.csi;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The CSI gRPC server on a unix domain socket (netty epoll). */
+public final class CsiServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CsiServer.class);
+
+  private final Path socket;
+  private final Server server;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+
+  private CsiServer(Path socket, Server server, EventLoopGroup boss, EventLoopGroup workers) {
+    this.socket = socket;
+    this.server = server;
+    this.boss = boss;
+    this.workers = workers;
+  }
+
+  /**
+   * Removes a stale socket file, then listens. The socket's directory is created 0750 first so
+   * the socket is never reachable by others in the moment before its own mode is tightened.
+   */
+  public static CsiServer start(Path socket, List<BindableService> services) throws IOException {
+    Path dir = socket.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+    }
+    if (Files.isDirectory(socket, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException("csi_endpoint " + socket + " is a directory, not a socket path");
+    }
+    if (Files.deleteIfExists(socket)) {
+      log.info("removed stale socket {}", socket);
+    }
+    EventLoopGroup boss = new EpollEventLoopGroup(1);
+    EventLoopGroup workers = new EpollEventLoopGroup(2);
+    NettyServerBuilder builder = NettyServerBuilder
+        .forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers);
+    services.forEach(builder::addService);
+    Server server = builder.build().start();
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+    log.info("CSI server listening on unix://{}", socket);
+    return new CsiServer(socket, server, boss, workers);
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    try {
+      Files.deleteIfExists(socket);
+    } catch (IOException e) {
+      log.warn("could not remove socket {}: {}", socket, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package org.modelpack.csi.csi;
+
+import csi.v1.Csi.NodeGetCapabilitiesRequest;
+import csi.v1.Csi.NodeGetCapabilitiesResponse;
+import csi.v1.Csi.NodeGetInfoRequest;
+import csi.v1.Csi.NodeGetInfoResponse;
+import csi.v1.Csi.NodePublishVolumeRequest;
+import csi.v1.Csi.NodePublishVolumeResponse;
+import csi.v1.Csi.NodeUnpublishVolumeRequest;
+import csi.v1.Csi.NodeUnpublishVolumeResponse;
+import csi.v1.Csi.VolumeCapability;
+import csi.v1.Csi.VolumeCapability.AccessMode.Mode;
+import csi.v1.NodeGrpc;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import org.modelpack.csi.volume.PublishRequest;
+import org.modelpack.csi.volume.VolumeIds;
+import org.modelpack.csi.volume.VolumeManager;
+
+/**
+ * CSI Node service: validates requests, then hands them to the {@link VolumeManager}. Knows
+ * nothing about files or registries.
+ */
+public final class NodeService extends NodeGrpc.NodeImplBase {
+  private final String nodeId;
+  private final String referenceKey;
+  private final VolumeManager volumes;
+
+  public NodeService(String nodeId, String serviceName, VolumeManager volumes) {
+    this.nodeId = nodeId;
+    this.referenceKey = serviceName + "/reference";
+    this.volumes = volumes;
+  }
+
+  @Override
+  public void nodeGetCapabilities(NodeGetCapabilitiesRequest request,
+      StreamObserver<NodeGetCapabilitiesResponse> observer) {
+    // No staging, stats or expansion: publish does everything.
+    GrpcErrors.respond("NodeGetCapabilities", observer,
+        () -> NodeGetCapabilitiesResponse.getDefaultInstance());
+  }
+
+  @Override
+  public void nodeGetInfo(NodeGetInfoRequest request,
+      StreamObserver<NodeGetInfoResponse> observer) {
+    GrpcErrors.respond("NodeGetInfo", observer,
+        () -> NodeGetInfoResponse.newBuilder().setNodeId(nodeId).build());
+  }
+
+  @Override
+  public void nodePublishVolume(NodePublishVolumeRequest request,
+      StreamObserver<NodePublishVolumeResponse> observer) {
+    GrpcErrors.respond("NodePublishVolume " + request.getVolumeId(), observer, () -> {
+      PublishRequest req = validate(request);
+      volumes.publish(req);
+      return NodePublishVolumeResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void nodeUnpublishVolume(NodeUnpublishVolumeRequest request,
+      StreamObserver<NodeUnpublishVolumeResponse> observer) {
+    GrpcErrors.respond("NodeUnpublishVolume " + request.getVolumeId(), observer, () -> {
+      VolumeIds.requireSafe(request.getVolumeId());
+      volumes.unpublish(request.getVolumeId(), targetPath(request.getTargetPath()));
+      return NodeUnpublishVolumeResponse.getDefaultInstance();
+    });
+  }
+
+  private PublishRequest validate(NodePublishVolumeRequest r) {
+    VolumeIds.requireSafe(r.getVolumeId());
+    Path target = targetPath(r.getTargetPath());
+    if (!r.hasVolumeCapability()) {
+      throw GrpcErrors.invalid("volume_capability is required");
+    }
+    VolumeCapability cap = r.getVolumeCapability();
+    if (cap.hasBlock()) {
+      throw GrpcErrors.invalid("block access is not supported: model volumes are directories");
+    }
+    if (!cap.hasMount()) {
+      throw GrpcErrors.invalid("volume_capability must have mount access type");
+    }
+    String reference = r.getVolumeContextMap().getOrDefault(referenceKey, "").trim();
+    if (reference.isEmpty()) {
+      throw GrpcErrors.invalid("volume_context has no " + referenceKey
+          + ": set it to the model's OCI reference (volumes without one are not supported yet)");
+    }
+    boolean singleWriter = cap.hasAccessMode()
+        && cap.getAccessMode().getMode() == Mode.SINGLE_NODE_SINGLE_WRITER;
+    return new PublishRequest(r.getVolumeId(), target, reference, singleWriter);
+  }
+
+  private static Path targetPath(String value) {
+    if (value == null || value.isEmpty()) {
+      throw GrpcErrors.invalid("target_path is required");
+    }
+    try {
+      Path p = Path.of(value);
+      if (!p.isAbsolute() || !p.normalize().equals(p)) {
+        throw GrpcErrors.invalid("target_path '" + value + "' must be an absolute, normalised path");
+      }
+      return p;
+    } catch (InvalidPathException e) {
+      throw GrpcErrors.invalid("target_path '" + value + "' is not a valid path");
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package org.modelpack.csi.mount;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Reads the kernel's mount table for this process ({@code /proc/self/mountinfo}). */
+public final class MountTable {
+  private final Path mountInfo;
+
+  public MountTable() {
+    this(Path.of("/proc/self/mountinfo"));
+  }
+
+  public MountTable(Path mountInfo) {
+    this.mountInfo = mountInfo;
+  }
+
+  public List<MountEntry> entries() {
+    try {
+      List<MountEntry> out = new ArrayList<>();
+      for (String line : Files.readAllLines(mountInfo)) {
+        MountEntry e = parseLine(line);
+        if (e != null) {
+          out.add(e);
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + mountInfo, e);
+    }
+  }
+
+  /** The topmost mount at exactly {@code path}, if any (later lines stack over earlier ones). */
+  public Optional<MountEntry> find(Path path) {
+    Path p = path.toAbsolutePath().normalize();
+    MountEntry found = null;
+    for (MountEntry e : entries()) {
+      if (e.mountPoint().equals(p)) {
+        found = e;
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  public boolean isMountPoint(Path path) {
+    return find(path).isPresent();
+  }
+
+  /** Every mount point at or below {@code dir}. */
+  public List<Path> mountsUnder(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    return entries().stream().map(MountEntry::mountPoint).filter(m -> m.startsWith(d)).toList();
+  }
+
+  /**
+   * Parses one mountinfo line: {@code id parent major:minor root mountpoint options [optional...]
+   * - fstype source superoptions}.
+   */
+  static MountEntry parseLine(String line) {
+    String[] f = line.split(" ");
+    if (f.length < 10) {
+      return null;
+    }
+    int sep = -1;
+    for (int i = 6; i < f.length; i++) {
+      if (f[i].equals("-")) {
+        sep = i;
+        break;
+      }
+    }
+    if (sep < 0 || sep + 2 >= f.length) {
+      return null;
+    }
+    Set<String> options = new HashSet<>(List.of(f[5].split(",")));
+    return new MountEntry(Path.of(unescape(f[4])), unescape(f[3]), options, f[sep + 1],
+        unescape(f[sep + 2]));
+  }
+
+  /** mountinfo escapes space, tab, newline and backslash as a backslash and three octal digits. */
+  static String unescape(String s) {
+    if (s.indexOf('\\') < 0) {
+      return s;
+    }
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 3 < s.length() && s.substring(i + 1, i + 4).matches("[0-7]{3}")) {
+        b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+        i += 3;
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,136 @@
+package org.modelpack.csi.pack;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Packs a directory as a ModelPack artifact with one raw layer per file, the way
+ * {@code modctl build --raw} lays it out. Meant for trying the driver and for benchmarks, not as
+ * a replacement for modctl. Files are hashed by streaming; nothing is copied.
+ */
+public final class DirectoryPacker {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ModelFamily family;
+
+  public DirectoryPacker(ModelFamily family) {
+    this.family = family;
+  }
+
+  public PackedArtifact pack(Path dir, Path workDir) throws IOException {
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(dir)) {
+      files = walk.filter(Files::isRegularFile).sorted().toList();
+    }
+    if (files.isEmpty()) {
+      throw new IOException("directory " + dir + " has no files to pack");
+    }
+    List<PackedArtifact.Blob> blobs = new ArrayList<>();
+    ArrayNode layers = JSON.createArrayNode();
+    ArrayNode diffIds = JSON.createArrayNode();
+    for (Path file : files) {
+      String rel = dir.relativize(file).toString().replace('\\', '/');
+      PackedArtifact.Blob blob = new PackedArtifact.Blob(file, sha256(file), Files.size(file));
+      blobs.add(blob);
+      diffIds.add(blob.digest());
+      ObjectNode layer = layers.addObject();
+      layer.put("mediaType", family.layerMediaType(kindOf(rel, blob.size()), "raw"));
+      layer.put("digest", blob.digest());
+      layer.put("size", blob.size());
+      ObjectNode ann = layer.putObject("annotations");
+      ann.put(family.annotation("filepath"), rel);
+      ann.put(family.annotation("file.metadata+json"), metadata(file, blob.size()));
+    }
+    ObjectNode config = JSON.createObjectNode();
+    config.putObject("descriptor").put("name", dir.getFileName().toString());
+    config.putObject("config");
+    ObjectNode modelfs = config.putObject("modelfs");
+    modelfs.put("type", "layers");
+    modelfs.set("diffIds", diffIds);
+    Path configFile = Files.createTempFile(workDir, "config", ".json");
+    Files.write(configFile, JSON.writeValueAsBytes(config));
+    PackedArtifact.Blob configBlob = new PackedArtifact.Blob(configFile, sha256(configFile),
+        Files.size(configFile));
+    blobs.add(configBlob);
+
+    ObjectNode manifest = JSON.createObjectNode();
+    manifest.put("schemaVersion", 2);
+    manifest.put("mediaType", "application/vnd.oci.image.manifest.v1+json");
+    manifest.put("artifactType", family.manifestArtifactType());
+    ObjectNode cfg = manifest.putObject("config");
+    cfg.put("mediaType", family.configMediaType());
+    cfg.put("digest", configBlob.digest());
+    cfg.put("size", configBlob.size());
+    manifest.set("layers", layers);
+    return new PackedArtifact(blobs, JSON.writeValueAsBytes(manifest),
+        "application/vnd.oci.image.manifest.v1+json");
+  }
+
+  /** The layer kind by file name, a small subset of modctl's classification. */
+  static String kindOf(String path, long size) {
+    String name = path.substring(path.lastIndexOf('/') + 1).toLowerCase();
+    if (name.endsWith(".json") || name.endsWith(".yaml") || name.endsWith(".yml")
+        || name.endsWith(".txt") && (name.equals("vocab.txt") || name.equals("merges.txt"))
+        || name.contains("tokenizer.model") || name.endsWith(".jinja")) {
+      return "weight.config";
+    }
+    if (name.endsWith(".safetensors") || name.endsWith(".bin") || name.endsWith(".gguf")
+        || name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".onnx")
+        || size > 128_000_000L) {
+      return "weight";
+    }
+    if (name.endsWith(".md") || name.startsWith("license") || name.startsWith("readme")
+        || name.endsWith(".txt")) {
+      return "doc";
+    }
+    return "code";
+  }
+
+  private static String metadata(Path file, long size) throws IOException {
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+    int mode = 0;
+    for (PosixFilePermission p : perms) {
+      mode |= 1 << (8 - p.ordinal());
+    }
+    ObjectNode m = JSON.createObjectNode();
+    m.put("name", file.getFileName().toString());
+    m.put("mode", mode);
+    m.put("uid", 0);
+    m.put("gid", 0);
+    m.put("size", size);
+    m.put("mtime", Files.getLastModifiedTime(file).toInstant().truncatedTo(ChronoUnit.MICROS)
+        .toString());
+    m.put("typeflag", 0);
+    return JSON.writeValueAsString(m);
+  }
+
+  static String sha256(Path file) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
+      in.transferTo(OutputStream.nullOutputStream());
+    }
+    return "sha256:" + HexFormat.of().formatHex(md.digest());
+  }
+
+}

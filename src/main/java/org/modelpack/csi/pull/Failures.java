@@ -1,0 +1,62 @@
+package org.modelpack.csi.pull;
+
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import org.modelpack.csi.error.DriverException;
+import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.materialize.UnsafePathException;
+import org.modelpack.csi.registry.RegistryException;
+
+/** Classifies what went wrong during a pull so the user sees the right code and a clear cause. */
+final class Failures {
+  private Failures() {}
+
+  static DriverException classify(String context, Throwable e) {
+    if (e instanceof DriverException d) {
+      return d;
+    }
+    if (e instanceof RegistryException r) {
+      ErrorKind kind = switch (r.kind()) {
+        case NOT_FOUND -> ErrorKind.NOT_FOUND;
+        case UNAUTHENTICATED -> ErrorKind.UNAUTHENTICATED;
+        case PERMISSION_DENIED -> ErrorKind.PERMISSION_DENIED;
+        case UNAVAILABLE -> ErrorKind.UNAVAILABLE;
+        case INVALID_CONTENT -> ErrorKind.FAILED_PRECONDITION;
+        case INVALID_ARGUMENT -> ErrorKind.INVALID_ARGUMENT;
+      };
+      return new DriverException(kind, context + ": " + r.getMessage(), r);
+    }
+    if (isNoSpace(e)) {
+      return new DriverException(ErrorKind.RESOURCE_EXHAUSTED,
+          context + ": no space left on device", e);
+    }
+    if (e instanceof UnsafePathException || e instanceof IllegalArgumentException
+        || isArtifactProblem(e)) {
+      return new DriverException(ErrorKind.INVALID_ARGUMENT, context + ": " + e.getMessage(), e);
+    }
+    if (e instanceof IOException) {
+      return new DriverException(ErrorKind.INTERNAL, context + ": " + e.getMessage(), e);
+    }
+    return new DriverException(ErrorKind.INTERNAL, context + ": " + e, e);
+  }
+
+  /** Exceptions raised by the artifact-reading packages describe a bad artifact, not a bug. */
+  private static boolean isArtifactProblem(Throwable e) {
+    String pkg = e.getClass().getPackageName();
+    return pkg.startsWith("org.modelpack.csi.materialize")
+        || pkg.startsWith("org.modelpack.csi.modelpack");
+  }
+
+  static boolean isNoSpace(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof FileSystemException fse
+          && String.valueOf(fse.getReason()).contains("No space left")) {
+        return true;
+      }
+      if (String.valueOf(t.getMessage()).contains("No space left on device")) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

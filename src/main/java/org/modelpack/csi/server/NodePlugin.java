@@ -1,0 +1,94 @@
+package org.modelpack.csi.server;
+
+import io.grpc.BindableService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.modelpack.csi.config.DriverConfig;
+import org.modelpack.csi.csi.CsiServer;
+import org.modelpack.csi.csi.IdentityService;
+import org.modelpack.csi.csi.NodeService;
+import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.mount.MountTable;
+import org.modelpack.csi.mount.Mounter;
+import org.modelpack.csi.pull.ModelPuller;
+import org.modelpack.csi.registry.RegistryClient;
+import org.modelpack.csi.registry.RegistrySettings;
+import org.modelpack.csi.volume.StatusStore;
+import org.modelpack.csi.volume.VolumeManager;
+import org.modelpack.csi.volume.VolumeState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wires the node plugin together from a config and serves CSI until closed. */
+public final class NodePlugin implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodePlugin.class);
+
+  private final DriverConfig config;
+  private final RegistryClient registry;
+  private final CsiServer server;
+
+  private NodePlugin(DriverConfig config, RegistryClient registry, CsiServer server) {
+    this.config = config;
+    this.registry = registry;
+    this.server = server;
+  }
+
+  public static NodePlugin start(DriverConfig config) throws IOException {
+    Files.createDirectories(config.volumesDir());
+    MountTable mounts = new MountTable();
+    removeInterruptedPulls(config.volumesDir(), mounts);
+    RegistryClient registry = new RegistryClient(new RegistrySettings(
+        config.pull().dockerConfigDir(), config.pull().plainHttpRegistries(),
+        config.pull().proxyUrl(), Duration.ofSeconds(30),
+        "model-csi-driver/" + Version.get()));
+    ModelPuller puller = new ModelPuller(registry, config.pull().concurrency());
+    VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
+        new Mounter(mounts), Clock.systemUTC());
+    List<BindableService> services = List.of(
+        new IdentityService(config.serviceName(), Version.get(),
+            () -> Files.isDirectory(config.volumesDir()) && Files.isWritable(config.volumesDir())),
+        new NodeService(config.nodeId(), config.serviceName(), volumes));
+    CsiServer server = CsiServer.start(config.csiEndpoint(), services);
+    log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
+        config.nodeId(), config.rootDir());
+    return new NodePlugin(config, registry, server);
+  }
+
+  /**
+   * A volume left in PULLING by a previous process has nobody finishing it; kubelet's retry
+   * starts it afresh, so its partial data goes now rather than lingering.
+   */
+  private static void removeInterruptedPulls(Path volumesDir, MountTable mounts)
+      throws IOException {
+    StatusStore statuses = new StatusStore();
+    try (Stream<Path> dirs = Files.list(volumesDir)) {
+      for (Path dir : dirs.toList()) {
+        boolean interrupted = statuses.read(dir)
+            .map(s -> s.state() == VolumeState.PULLING).orElse(true);
+        if (interrupted && Files.isDirectory(dir) && mounts.mountsUnder(dir).isEmpty()) {
+          log.warn("removing {}: its pull was interrupted by a restart", dir);
+          FileTrees.delete(dir);
+        }
+      }
+    }
+  }
+
+  public DriverConfig config() {
+    return config;
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    registry.close();
+  }
+}

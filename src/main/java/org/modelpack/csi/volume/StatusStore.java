@@ -1,0 +1,41 @@
+package org.modelpack.csi.volume;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.modelpack.csi.fs.FileTrees;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Reads and atomically writes {@code status.json} files. */
+public final class StatusStore {
+  private static final Logger log = LoggerFactory.getLogger(StatusStore.class);
+  static final String FILE = "status.json";
+
+  private final ObjectMapper json = new ObjectMapper()
+      .registerModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** The status in {@code volumeDir}; an empty or unreadable file counts as absent (as in Go). */
+  public Optional<VolumeStatus> read(Path volumeDir) {
+    Path file = volumeDir.resolve(FILE);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.ofNullable(json.readValue(file.toFile(), VolumeStatus.class));
+    } catch (IOException e) {
+      log.warn("ignoring unreadable {}: {}", file, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  public void write(Path volumeDir, VolumeStatus status) throws IOException {
+    FileTrees.writeAtomically(volumeDir.resolve(FILE), json.writeValueAsBytes(status));
+  }
+}

@@ -1,0 +1,150 @@
+package org.modelpack.csi.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  private final Path cwd = Path.of("/work/dir");
+
+  private ConfigLoader loader(Map<String, String> env) {
+    return new ConfigLoader(env, () -> "host-1", cwd);
+  }
+
+  @Test
+  void defaultsWorkWithoutAnyConfigFile() {
+    DriverConfig c = loader(Map.of("DOCKER_CONFIG", "/d")).load(null);
+    assertThat(c.serviceName()).isEqualTo("model.csi.modelpack.org");
+    assertThat(c.rootDir()).isEqualTo(Path.of("/work/dir/var/model-csi"));
+    assertThat(c.csiEndpoint()).isEqualTo(Path.of("/work/dir/var/model-csi/csi/csi.sock"));
+    assertThat(c.nodeId()).isEqualTo("host-1");
+    assertThat(c.pull().concurrency()).isEqualTo(5);
+    assertThat(c.pull().dockerConfigDir()).isEqualTo(Path.of("/d"));
+    assertThat(c.features().checkDiskQuota()).isFalse();
+  }
+
+  @Test
+  void goDriverConfigFileIsAcceptedAsIs() {
+    DriverConfig c = loader(Map.of("CSI_NODE_ID", "node-a", "POD_IP", "10.0.0.9")).parse("""
+        service_name: model.csi.example.com
+        root_dir: /var/lib/model-csi
+        csi_endpoint: unix:///csi/csi.sock
+        external_csi_endpoint: tcp://127.0.0.1:5243
+        dynamic_csi_endpoint: unix:///var/lib/model-csi/dynamic/csi.sock
+        metrics_addr: tcp://$POD_IP:5244
+        pull_config:
+          docker_config_dir: /root/.docker
+          concurrency: 8
+          proxy_url: http://proxy.local:3128
+          pull_layer_timeout_in_seconds: 300
+        features:
+          check_disk_quota: true
+          disk_usage_limit: 10TiB
+        """);
+    assertThat(c.serviceName()).isEqualTo("model.csi.example.com");
+    assertThat(c.attributeKey("reference")).isEqualTo("model.csi.example.com/reference");
+    assertThat(c.rootDir()).isEqualTo(Path.of("/var/lib/model-csi"));
+    assertThat(c.csiEndpoint()).isEqualTo(Path.of("/csi/csi.sock"));
+    assertThat(c.nodeId()).isEqualTo("node-a");
+    assertThat(c.metricsAddr()).isEqualTo("tcp://10.0.0.9:5244");
+    assertThat(c.pull().concurrency()).isEqualTo(8);
+    assertThat(c.pull().proxyUrl()).isEqualTo("http://proxy.local:3128");
+    assertThat(c.pull().dockerConfigDir()).isEqualTo(Path.of("/root/.docker"));
+    assertThat(c.features().checkDiskQuota()).isTrue();
+    assertThat(c.features().diskUsageLimitBytes()).isEqualTo(10L << 40);
+  }
+
+  @Test
+  void nodeIdComesFromEnvironmentThenKeyThenHostName() {
+    assertThat(loader(Map.of()).parse("node_id: n-key").nodeId()).isEqualTo("n-key");
+    assertThat(loader(Map.of("CSI_NODE_ID", "n-env")).parse("node_id: n-key").nodeId())
+        .isEqualTo("n-env");
+    assertThat(loader(Map.of()).parse("{}").nodeId()).isEqualTo("host-1");
+  }
+
+  @Test
+  void relativeRootDirIsResolvedAgainstTheWorkingDirectory() {
+    assertThat(loader(Map.of()).parse("root_dir: data/csi").rootDir())
+        .isEqualTo(Path.of("/work/dir/data/csi"));
+  }
+
+  @Test
+  void tcpEndpointIsRejectedNamingTheKey() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("csi_endpoint: tcp://127.0.0.1:1"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("csi_endpoint");
+  }
+
+  @Test
+  void relativeUnixEndpointIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("csi_endpoint: unix://csi.sock"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("absolute");
+  }
+
+  @Test
+  void nonNumericConcurrencyIsRejectedNamingTheKey() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("pull_config:\n  concurrency: lots"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("pull_config.concurrency");
+  }
+
+  @Test
+  void zeroConcurrencyIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("pull_config:\n  concurrency: 0"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("at least 1");
+  }
+
+  @Test
+  void badDiskUsageLimitIsRejectedNamingTheKey() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("features:\n  disk_usage_limit: ten"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("features.disk_usage_limit");
+  }
+
+  @Test
+  void badBooleanIsRejectedNamingTheKey() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("features:\n  check_disk_quota: maybe"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("features.check_disk_quota");
+  }
+
+  @Test
+  void invalidServiceNameIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("service_name: 'bad name!'"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("service_name");
+  }
+
+  @Test
+  void nonHttpProxyIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("pull_config:\n  proxy_url: socks5://x:1"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("pull_config.proxy_url");
+  }
+
+  @Test
+  void plainHttpRegistriesAreRead() {
+    DriverConfig c = loader(Map.of()).parse(
+        "pull_config:\n  plain_http_registries: [\"registry.local:5000\", \"10.0.0.1\"]");
+    assertThat(c.pull().plainHttpRegistries()).containsExactlyInAnyOrder("registry.local:5000",
+        "10.0.0.1");
+  }
+
+  @Test
+  void malformedYamlFailsWithAClearMessage() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("root_dir: [unclosed"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML");
+  }
+
+  @Test
+  void missingFileFailsNamingTheFile(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.yaml");
+    assertThatThrownBy(() -> loader(Map.of()).load(missing))
+        .isInstanceOf(ConfigException.class).hasMessageContaining(missing.toString());
+  }
+
+  @Test
+  void emptyFileMeansDefaults(@TempDir Path dir) throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.yaml"), "");
+    assertThat(loader(Map.of()).load(empty).serviceName()).isEqualTo("model.csi.modelpack.org");
+  }
+}

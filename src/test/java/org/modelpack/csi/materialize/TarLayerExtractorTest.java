@@ -90,6 +90,14 @@ class TarLayerExtractorTest {
   }
 
   @Test
+  void zstdWithConcatenatedFramesIsReadCompletely() throws Exception {
+    Path b = sample().writeMultiFrameZstd(blobs.resolve("multi.tar.zst"));
+    List<String> files = TarLayerExtractor.extract(b, LayerFormat.TAR_ZSTD, root, DIGEST);
+    assertThat(files).hasSize(4);
+    assertThat(Files.readString(root.resolve("README.md"))).isEqualTo("hello");
+  }
+
+  @Test
   void gnuAndPaxLongNamesAreHonoured() throws Exception {
     String longName = "deep/" + "d".repeat(120) + "/" + "f".repeat(130) + ".bin";
     TestTar tar = new TestTar().file(longName, "long");

@@ -128,6 +128,25 @@ final class TestTar {
     return file;
   }
 
+  /** zstd in two concatenated frames, split in the middle of the tar stream. */
+  Path writeMultiFrameZstd(Path file) throws IOException {
+    byte[] tar = tarBytes(TarArchiveOutputStream.LONGFILE_POSIX);
+    int half = tar.length / 2 + 3;
+    try (OutputStream raw = Files.newOutputStream(file)) {
+      ByteArrayOutputStream a = new ByteArrayOutputStream();
+      try (ZstdOutputStream z = new ZstdOutputStream(a)) {
+        z.write(tar, 0, half);
+      }
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      try (ZstdOutputStream z = new ZstdOutputStream(b)) {
+        z.write(tar, half, tar.length - half);
+      }
+      raw.write(a.toByteArray());
+      raw.write(b.toByteArray());
+    }
+    return file;
+  }
+
   Path writeTarWithLongFileMode(Path file, int longFileMode) throws IOException {
     Files.write(file, tarBytes(longFileMode));
     return file;

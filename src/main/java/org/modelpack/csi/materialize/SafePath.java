@@ -1,0 +1,146 @@
+package org.modelpack.csi.materialize;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns untrusted relative paths (annotation values, tar entry names) into paths under a model
+ * root, and creates directories without ever following a symlink.
+ *
+ * <p>Rules for a relative path: not empty, no NUL, no backslash, not absolute, no drive letter,
+ * and no empty, {@code .} or {@code ..} segment. Names that merely contain dots, such as
+ * {@code a..b} or {@code .hidden}, are fine. As a second line of defence, the normalised result
+ * must lie strictly under the root.
+ */
+public final class SafePath {
+  private SafePath() {}
+
+  /** Mode for directories created here. */
+  public static final Set<PosixFilePermission> DIR_PERMISSIONS = PosixFilePermissions.fromString("rwxr-xr-x");
+
+  /** Resolves {@code relative} under {@code root}; see the class comment for the rules. */
+  public static Path resolve(Path root, String relative) throws UnsafePathException {
+    return resolve(root, relative, null);
+  }
+
+  /**
+   * As {@link #resolve(Path, String)}, naming {@code layerDigest} in any error.
+   *
+   * @return the absolute, normalised target path (strictly below the root)
+   */
+  public static Path resolve(Path root, String relative, String layerDigest) throws UnsafePathException {
+    check(relative, layerDigest);
+    Path base = root.toAbsolutePath().normalize();
+    Path target = base.resolve(relative).normalize();
+    if (!target.startsWith(base) || target.equals(base)) {
+      throw new UnsafePathException(relative, layerDigest, "resolves outside the model root");
+    }
+    return target;
+  }
+
+  /** Validates the textual form of a relative path without resolving it. */
+  public static void check(String relative, String layerDigest) throws UnsafePathException {
+    if (relative == null || relative.isEmpty()) {
+      throw new UnsafePathException(relative, layerDigest, "path is empty");
+    }
+    if (relative.indexOf('\0') >= 0) {
+      throw new UnsafePathException(relative, layerDigest, "path contains a NUL character");
+    }
+    if (relative.indexOf('\\') >= 0) {
+      throw new UnsafePathException(relative, layerDigest, "path contains a backslash");
+    }
+    if (relative.startsWith("/")) {
+      throw new UnsafePathException(relative, layerDigest, "path is absolute");
+    }
+    if (relative.length() >= 2 && relative.charAt(1) == ':' && isAsciiLetter(relative.charAt(0))) {
+      throw new UnsafePathException(relative, layerDigest, "path starts with a drive letter");
+    }
+    // split with limit -1 keeps trailing empty segments ("a/" -> ["a", ""]).
+    for (String segment : relative.split("/", -1)) {
+      if (segment.isEmpty()) {
+        throw new UnsafePathException(relative, layerDigest, "path has an empty segment");
+      }
+      if (segment.equals(".") || segment.equals("..")) {
+        throw new UnsafePathException(relative, layerDigest, "path has a '" + segment + "' segment");
+      }
+    }
+  }
+
+  /**
+   * Creates {@code dir} and any missing parents below {@code root}, one segment at a time with
+   * mode 0755. Every existing component is inspected without following links. A symlink or a
+   * non-directory component is refused, so nothing is ever created through a symlink. The root
+   * itself is trusted and must already exist.
+   *
+   * @return the directories this call created, parents first (for cleanup by the caller)
+   * @throws UnsafePathException if {@code dir} is not under root or a component is a symlink or
+   *     not a directory
+   */
+  public static List<Path> createDirectories(Path root, Path dir) throws IOException {
+    return createDirectories(root, dir, null);
+  }
+
+  /** As {@link #createDirectories(Path, Path)}, naming {@code layerDigest} in any error. */
+  public static List<Path> createDirectories(Path root, Path dir, String layerDigest) throws IOException {
+    Path base = root.toAbsolutePath().normalize();
+    Path target = dir.toAbsolutePath().normalize();
+    if (!target.startsWith(base)) {
+      throw new UnsafePathException(dir.toString(), layerDigest, "directory is outside the model root");
+    }
+    if (!Files.isDirectory(base)) {
+      throw new NoSuchFileException(base.toString(), null, "model root is not a directory");
+    }
+    List<Path> created = new ArrayList<>();
+    Path current = base;
+    for (Path name : base.relativize(target)) {
+      if (name.toString().isEmpty()) {
+        continue; // target == base
+      }
+      current = current.resolve(name);
+      BasicFileAttributes attrs = attributesOrNull(current);
+      if (attrs == null) {
+        try {
+          Files.createDirectory(current);
+          created.add(current);
+          Files.setPosixFilePermissions(current, DIR_PERMISSIONS);
+          continue;
+        } catch (FileAlreadyExistsException raced) {
+          attrs = attributesOrNull(current); // someone else created it meanwhile; inspect it
+          if (attrs == null) {
+            throw raced;
+          }
+        }
+      }
+      String rel = base.relativize(current).toString();
+      if (attrs.isSymbolicLink()) {
+        throw new UnsafePathException(rel, layerDigest, "existing path component is a symlink");
+      }
+      if (!attrs.isDirectory()) {
+        throw new UnsafePathException(rel, layerDigest, "existing path component is not a directory");
+      }
+    }
+    return created;
+  }
+
+  private static BasicFileAttributes attributesOrNull(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private static boolean isAsciiLetter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  }
+}

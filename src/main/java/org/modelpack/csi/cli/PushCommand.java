@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.modelpack.csi.fs.FileTrees;
-import org.modelpack.csi.pack.ModelFamily;
+import org.modelpack.csi.modelpack.ModelMediaTypes.Family;
 import org.modelpack.csi.pack.DirectoryPacker;
 import org.modelpack.csi.pack.PackedArtifact;
 import org.modelpack.csi.registry.Reference;
@@ -28,9 +28,9 @@ final class PushCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "REFERENCE", description = "e.g. 127.0.0.1:5000/models/demo:v1")
   String reference;
 
-  @Option(names = "--family", defaultValue = "cncf",
-      description = "Media type family: cncf (current) or cnai (legacy). Default: ${DEFAULT-VALUE}")
-  String family;
+  @Option(names = "--family", defaultValue = "CNCF",
+      description = "Media type family: cncf (current) or cnai (legacy). Default: cncf")
+  Family family;
 
   @Option(names = "--docker-config", paramLabel = "DIR",
       description = "Directory with config.json (default: $DOCKER_CONFIG or ~/.docker)")
@@ -45,7 +45,7 @@ final class PushCommand implements Callable<Integer> {
     Path work = Files.createTempDirectory("model-push");
     try (RegistryClient client = new RegistryClient(new RegistrySettings(docker, Set.of(), null,
         Duration.ofSeconds(30), "model-csi-driver/" + Version.get()))) {
-      PackedArtifact artifact = new DirectoryPacker(ModelFamily.of(family)).pack(dir, work);
+      PackedArtifact artifact = new DirectoryPacker(family).pack(dir, work);
       for (PackedArtifact.Blob blob : artifact.blobs()) {
         client.pushBlob(ref, blob.file(), blob.digest());
       }

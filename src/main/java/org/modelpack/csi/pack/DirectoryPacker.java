@@ -18,6 +18,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.modelpack.csi.modelpack.LayerFormat;
+import org.modelpack.csi.modelpack.ModelAnnotations;
+import org.modelpack.csi.modelpack.ModelMediaTypes;
+import org.modelpack.csi.modelpack.ModelMediaTypes.Family;
+import org.modelpack.csi.modelpack.ModelMediaTypes.Kind;
+import org.modelpack.csi.oci.Manifest;
 
 /**
  * Packs a directory as a ModelPack artifact with one raw layer per file, the way
@@ -27,9 +33,9 @@ import java.util.stream.Stream;
 public final class DirectoryPacker {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final ModelFamily family;
+  private final Family family;
 
-  public DirectoryPacker(ModelFamily family) {
+  public DirectoryPacker(Family family) {
     this.family = family;
   }
 
@@ -41,6 +47,7 @@ public final class DirectoryPacker {
     if (files.isEmpty()) {
       throw new IOException("directory " + dir + " has no files to pack");
     }
+    boolean cncf = family == Family.CNCF;
     List<PackedArtifact.Blob> blobs = new ArrayList<>();
     ArrayNode layers = JSON.createArrayNode();
     ArrayNode diffIds = JSON.createArrayNode();
@@ -50,12 +57,14 @@ public final class DirectoryPacker {
       blobs.add(blob);
       diffIds.add(blob.digest());
       ObjectNode layer = layers.addObject();
-      layer.put("mediaType", family.layerMediaType(kindOf(rel, blob.size()), "raw"));
+      layer.put("mediaType",
+          ModelMediaTypes.layerMediaType(family, kindOf(rel, blob.size()), LayerFormat.RAW));
       layer.put("digest", blob.digest());
       layer.put("size", blob.size());
       ObjectNode ann = layer.putObject("annotations");
-      ann.put(family.annotation("filepath"), rel);
-      ann.put(family.annotation("file.metadata+json"), metadata(file, blob.size()));
+      ann.put(cncf ? ModelAnnotations.FILEPATH : ModelAnnotations.LEGACY_FILEPATH, rel);
+      ann.put(cncf ? ModelAnnotations.FILE_METADATA : ModelAnnotations.LEGACY_FILE_METADATA,
+          metadata(file, blob.size()));
     }
     ObjectNode config = JSON.createObjectNode();
     config.putObject("descriptor").put("name", dir.getFileName().toString());
@@ -71,35 +80,35 @@ public final class DirectoryPacker {
 
     ObjectNode manifest = JSON.createObjectNode();
     manifest.put("schemaVersion", 2);
-    manifest.put("mediaType", "application/vnd.oci.image.manifest.v1+json");
-    manifest.put("artifactType", family.manifestArtifactType());
+    manifest.put("mediaType", Manifest.OCI_MANIFEST);
+    manifest.put("artifactType",
+        cncf ? ModelMediaTypes.MANIFEST_V1 : ModelMediaTypes.LEGACY_MANIFEST_V1);
     ObjectNode cfg = manifest.putObject("config");
-    cfg.put("mediaType", family.configMediaType());
+    cfg.put("mediaType", cncf ? ModelMediaTypes.CONFIG_V1 : ModelMediaTypes.LEGACY_CONFIG_V1);
     cfg.put("digest", configBlob.digest());
     cfg.put("size", configBlob.size());
     manifest.set("layers", layers);
-    return new PackedArtifact(blobs, JSON.writeValueAsBytes(manifest),
-        "application/vnd.oci.image.manifest.v1+json");
+    return new PackedArtifact(blobs, JSON.writeValueAsBytes(manifest), Manifest.OCI_MANIFEST);
   }
 
   /** The layer kind by file name, a small subset of modctl's classification. */
-  static String kindOf(String path, long size) {
+  static Kind kindOf(String path, long size) {
     String name = path.substring(path.lastIndexOf('/') + 1).toLowerCase();
     if (name.endsWith(".json") || name.endsWith(".yaml") || name.endsWith(".yml")
         || name.endsWith(".txt") && (name.equals("vocab.txt") || name.equals("merges.txt"))
         || name.contains("tokenizer.model") || name.endsWith(".jinja")) {
-      return "weight.config";
+      return Kind.WEIGHT_CONFIG;
     }
     if (name.endsWith(".safetensors") || name.endsWith(".bin") || name.endsWith(".gguf")
         || name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".onnx")
         || size > 128_000_000L) {
-      return "weight";
+      return Kind.WEIGHT;
     }
     if (name.endsWith(".md") || name.startsWith("license") || name.startsWith("readme")
         || name.endsWith(".txt")) {
-      return "doc";
+      return Kind.DOC;
     }
-    return "code";
+    return Kind.CODE;
   }
 
   private static String metadata(Path file, long size) throws IOException {

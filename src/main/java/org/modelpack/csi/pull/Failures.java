@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.FileSystemException;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.materialize.ConflictingPathException;
 import org.modelpack.csi.materialize.UnsafePathException;
 import org.modelpack.csi.registry.RegistryException;
 
@@ -30,21 +31,16 @@ final class Failures {
       return new DriverException(ErrorKind.RESOURCE_EXHAUSTED,
           context + ": no space left on device", e);
     }
-    if (e instanceof UnsafePathException || e instanceof IllegalArgumentException
-        || isArtifactProblem(e)) {
+    // Unsafe or conflicting paths, unknown layer types and malformed metadata (both
+    // IllegalArgumentExceptions) describe a bad artifact, not a bug.
+    if (e instanceof UnsafePathException || e instanceof ConflictingPathException
+        || e instanceof IllegalArgumentException) {
       return new DriverException(ErrorKind.INVALID_ARGUMENT, context + ": " + e.getMessage(), e);
     }
     if (e instanceof IOException) {
       return new DriverException(ErrorKind.INTERNAL, context + ": " + e.getMessage(), e);
     }
     return new DriverException(ErrorKind.INTERNAL, context + ": " + e, e);
-  }
-
-  /** Exceptions raised by the artifact-reading packages describe a bad artifact, not a bug. */
-  private static boolean isArtifactProblem(Throwable e) {
-    String pkg = e.getClass().getPackageName();
-    return pkg.startsWith("org.modelpack.csi.materialize")
-        || pkg.startsWith("org.modelpack.csi.modelpack");
   }
 
   static boolean isNoSpace(Throwable e) {

@@ -98,7 +98,12 @@ final class RegistryTransport {
           return resp;
         }
         closeQuietly(resp);
-        authorization = auth.authorize(call.registry(), challenge, call.scopes());
+        try {
+          authorization = auth.authorize(call.registry(), challenge, call.scopes());
+        } catch (RegistryException e) {
+          // Say which request needed the auth; the auth message itself holds no secrets.
+          throw new RegistryException(e.kind(), call.subject() + ": " + e.getMessage(), e);
+        }
         authTried = true;
         attempt--; // an auth round is not a failed attempt
         continue;

@@ -8,8 +8,6 @@ import java.net.ProxySelector;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +80,10 @@ public final class RegistryClient implements AutoCloseable {
     HttpClient http = b.build();
     Authenticator auth = new Authenticator(credentials,
         new HttpTokenEndpoint(http, settings.userAgent()), Clock.systemUTC());
-    this.transport = new RegistryTransport(http, auth, settings.userAgent());
+    this.transport = new RegistryTransport(auth, settings.userAgent(),
+        settings.proxyAddress() == null ? null
+            : new java.net.Proxy(java.net.Proxy.Type.HTTP, settings.proxyAddress()),
+        settings.connectTimeout());
   }
 
   // ---------------------------------------------------------------- manifests
@@ -115,9 +116,9 @@ public final class RegistryClient implements AutoCloseable {
 
   private ResolvedManifest fetchSingleManifest(Reference ref) throws RegistryException {
     String subject = "manifest " + ref;
-    HttpResponse<InputStream> resp = transport.send(new RegistryTransport.Call("GET",
+    RegistryResponse resp = transport.send(new RegistryTransport.Call("GET",
         url(ref, "/manifests/" + ref.identifier()), ref.registry(), pullScope(ref),
-        Map.of("Accept", MANIFEST_ACCEPT), HttpRequest.BodyPublishers.noBody(), true, subject));
+        Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
     byte[] raw;
     try {
       if (resp.statusCode() != 200) {
@@ -184,9 +185,9 @@ public final class RegistryClient implements AutoCloseable {
     if (blob.size() < 0) {
       throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " has negative size");
     }
-    HttpResponse<InputStream> resp = transport.send(new RegistryTransport.Call("GET",
+    RegistryResponse resp = transport.send(new RegistryTransport.Call("GET",
         url(ref, "/blobs/" + digest), ref.registry(), pullScope(ref), Map.of(),
-        HttpRequest.BodyPublishers.noBody(), true, subject));
+        RequestBody.EMPTY, true, subject));
     if (resp.statusCode() != 200) {
       byte[] body = readQuietly(resp);
       throw RegistryErrors.fromResponse(subject, resp.statusCode(), body);
@@ -258,9 +259,9 @@ public final class RegistryClient implements AutoCloseable {
     Digest d = parseDigest(digest);
     String subject = "blob " + d + " in " + repo.name();
     List<String> scopes = pushScope(repo);
-    HttpResponse<InputStream> head = transport.send(new RegistryTransport.Call("HEAD",
+    RegistryResponse head = transport.send(new RegistryTransport.Call("HEAD",
         url(repo, "/blobs/" + d), repo.registry(), scopes, Map.of(),
-        HttpRequest.BodyPublishers.noBody(), true, subject));
+        RequestBody.EMPTY, true, subject));
     readQuietly(head);
     if (head.statusCode() == 200) {
       return;
@@ -268,25 +269,25 @@ public final class RegistryClient implements AutoCloseable {
     if (head.statusCode() != 404) {
       throw RegistryErrors.fromResponse(subject, head.statusCode(), new byte[0]);
     }
-    HttpResponse<InputStream> post = transport.send(new RegistryTransport.Call("POST",
+    RegistryResponse post = transport.send(new RegistryTransport.Call("POST",
         url(repo, "/blobs/uploads/"), repo.registry(), scopes, Map.of(),
-        HttpRequest.BodyPublishers.noBody(), false, "upload of " + subject));
+        RequestBody.EMPTY, false, "upload of " + subject));
     byte[] postBody = readQuietly(post);
     String location = post.headers().firstValue("Location").orElse(null);
     if (post.statusCode() != 202 || location == null) {
       throw RegistryErrors.fromResponse("upload of " + subject, post.statusCode(), postBody);
     }
-    URI upload = post.request().uri().resolve(location);
+    URI upload = post.uri().resolve(location);
     String sep = upload.getRawQuery() == null ? "?" : "&";
     URI put = URI.create(upload + sep + "digest="
         + URLEncoder.encode(d.toString(), StandardCharsets.UTF_8));
-    HttpRequest.BodyPublisher body;
+    RequestBody body;
     try {
-      body = HttpRequest.BodyPublishers.ofFile(file);
-    } catch (java.io.FileNotFoundException e) {
-      throw new RegistryException(Kind.INVALID_ARGUMENT, "file " + file + " not found", e);
+      body = RequestBody.ofFile(file);
+    } catch (IOException e) {
+      throw new RegistryException(Kind.INVALID_ARGUMENT, "file " + file + " cannot be read", e);
     }
-    HttpResponse<InputStream> resp = transport.send(new RegistryTransport.Call("PUT", put,
+    RegistryResponse resp = transport.send(new RegistryTransport.Call("PUT", put,
         repo.registry(), scopes, Map.of("Content-Type", "application/octet-stream"), body, false,
         "upload of " + subject));
     byte[] respBody = readQuietly(resp);
@@ -308,9 +309,9 @@ public final class RegistryClient implements AutoCloseable {
     }
     String identifier = ref.tag() != null ? ref.tag() : digest;
     String subject = "manifest " + ref.name() + (ref.tag() != null ? ":" : "@") + identifier;
-    HttpResponse<InputStream> resp = transport.send(new RegistryTransport.Call("PUT",
+    RegistryResponse resp = transport.send(new RegistryTransport.Call("PUT",
         url(ref, "/manifests/" + identifier), ref.registry(), pushScope(ref),
-        Map.of("Content-Type", mediaType), HttpRequest.BodyPublishers.ofByteArray(manifestJson),
+        Map.of("Content-Type", mediaType), RequestBody.of(manifestJson),
         false, "upload of " + subject));
     byte[] body = readQuietly(resp);
     if (resp.statusCode() != 201) {
@@ -360,7 +361,7 @@ public final class RegistryClient implements AutoCloseable {
     }
   }
 
-  private static byte[] readQuietly(HttpResponse<InputStream> resp) {
+  private static byte[] readQuietly(RegistryResponse resp) {
     try {
       return RegistryTransport.readCapped(resp, MAX_ERROR_BODY);
     } catch (IOException e) {

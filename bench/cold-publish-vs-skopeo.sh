@@ -50,7 +50,8 @@ cat > "$WORK/driver.yaml" <<YML
 root_dir: $WORK/driver
 csi_endpoint: unix://$WORK/driver/csi.sock
 YML
-java -jar "$JAR" serve --config "$WORK/driver.yaml" --log-level warn > "$WORK/driver.log" 2>&1 &
+# A small heap on purpose: blobs are streamed, so 1 GiB of model must fit through 128 MiB.
+java -Xmx128m -jar "$JAR" serve --config "$WORK/driver.yaml" --log-level warn > "$WORK/driver.log" 2>&1 &
 DRV_PID=$!
 for _ in $(seq 200); do [ -S "$WORK/driver/csi.sock" ] && break; sleep 0.1; done
 
@@ -80,3 +81,7 @@ echo "model size: $TOTAL bytes"
 echo "median cold publish (driver, NodePublishVolume RPC): $d ms"
 echo "median skopeo copy to OCI layout:                    $s ms"
 awk -v d="$d" -v s="$s" 'BEGIN {printf "ratio driver/skopeo: %.2f (goal <= 1.00)\n", d/s}'
+echo "driver peak RSS (-Xmx128m): $(awk '/VmHWM/ {print $2, $3}' /proc/$DRV_PID/status)"
+if command -v jcmd >/dev/null; then
+  echo "driver heap after the runs: $(jcmd "$DRV_PID" GC.heap_info 2>/dev/null | grep -m1 -oE 'total [0-9]+K, used [0-9]+K')"
+fi

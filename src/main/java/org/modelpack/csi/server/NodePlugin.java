@@ -40,6 +40,7 @@ public final class NodePlugin implements AutoCloseable {
 
   public static NodePlugin start(DriverConfig config) throws IOException {
     Files.createDirectories(config.volumesDir());
+    HashWarmup.startInBackground();
     MountTable mounts = new MountTable();
     removeInterruptedPulls(config.volumesDir(), mounts);
     RegistryClient registry = new RegistryClient(new RegistrySettings(

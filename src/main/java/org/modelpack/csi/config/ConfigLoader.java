@@ -32,13 +32,14 @@ public final class ConfigLoader {
   private static final Set<String> ACCEPTED_UNUSED = Set.of(
       "external_csi_endpoint", "external_csi_authorization", "dynamic_csi_endpoint",
       "trace_endpoint", "pprof_addr", "log_level", "mode",
-      "pull_config.dragonfly_endpoint", "pull_config.pull_layer_timeout_in_seconds",
-      "pull_config.node_layer_concurrency");
+      "pull_config.dragonfly_endpoint", "pull_config.pull_layer_timeout_in_seconds");
 
   private static final Set<String> KNOWN = Set.of(
       "service_name", "root_dir", "csi_endpoint", "node_id", "metrics_addr",
       "pull_config", "pull_config.docker_config_dir", "pull_config.concurrency",
       "pull_config.proxy_url", "pull_config.plain_http_registries",
+      "pull_config.node_layer_concurrency",
+      "cache", "cache.dir", "cache.max_size", "cache.high_watermark", "cache.low_watermark",
       "features", "features.check_disk_quota", "features.disk_usage_limit");
 
   private final Map<String, String> env;
@@ -108,7 +109,8 @@ public final class ConfigLoader {
       metricsAddr = metricsAddr.replace("$POD_IP", env.get("POD_IP"));
     }
     return new DriverConfig(serviceName, rootDir, endpoint, nodeId, metricsAddr,
-        pullConfig(root.path("pull_config")), features(root.path("features")));
+        pullConfig(root.path("pull_config")), cacheConfig(root.path("cache"), rootDir),
+        features(root.path("features")));
   }
 
   private PullConfig pullConfig(JsonNode node) {
@@ -144,7 +146,49 @@ public final class ConfigLoader {
       }
       hosts.forEach(h -> plain.add(h.asText().trim()));
     }
-    return new PullConfig(dockerDir, concurrency, proxy, plain);
+    int nodeLayers = integer(node, "node_layer_concurrency", "pull_config.node_layer_concurrency",
+        0);
+    if (nodeLayers < 0) {
+      throw new ConfigException("config key pull_config.node_layer_concurrency: must be 0 "
+          + "(unlimited) or more, got " + nodeLayers);
+    }
+    return new PullConfig(dockerDir, concurrency, proxy, plain, nodeLayers);
+  }
+
+  private CacheConfig cacheConfig(JsonNode node, Path rootDir) {
+    requireMapping(node, "cache");
+    Path dir = absolute("cache.dir", string(node, "dir", "cache.dir",
+        rootDir.resolve("store").toString()));
+    long max = 0;
+    JsonNode v = node.path("max_size");
+    if (!v.isMissingNode() && !v.isNull()) {
+      try {
+        max = v.isNumber() ? v.asLong() : ByteSize.parse(v.asText());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("config key cache.max_size: " + e.getMessage());
+      }
+    }
+    int high = percent(node, "high_watermark", 85);
+    int low = percent(node, "low_watermark", 70);
+    if (low > high) {
+      throw new ConfigException("config key cache.low_watermark: " + low
+          + " must not be above cache.high_watermark " + high);
+    }
+    return new CacheConfig(dir, max, high, low);
+  }
+
+  private static int percent(JsonNode node, String key, int def) {
+    JsonNode v = node.path(key);
+    String text = v.isMissingNode() || v.isNull() ? null : v.asText().trim();
+    if (text == null) {
+      return def;
+    }
+    String digits = text.endsWith("%") ? text.substring(0, text.length() - 1).trim() : text;
+    if (!digits.matches("\\d{1,3}") || Integer.parseInt(digits) > 100) {
+      throw new ConfigException("config key cache." + key + ": must be a percentage 0-100, got '"
+          + text + "'");
+    }
+    return Integer.parseInt(digits);
   }
 
   private Features features(JsonNode node) {

@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * @param rootDir where volumes (and later the layer store) live
  * @param csiEndpoint the unix socket kubelet talks to
  * @param nodeId returned by NodeGetInfo
- * @param metricsAddr accepted for compatibility; see docs/configuration.md
+ * @param metricsAddr accepted for compatibility; no metrics server yet
  */
 public record DriverConfig(
     String serviceName,
@@ -18,6 +18,7 @@ public record DriverConfig(
     String nodeId,
     String metricsAddr,
     PullConfig pull,
+    CacheConfig cache,
     Features features) {
 
   public static final String DEFAULT_SERVICE_NAME = "model.csi.modelpack.org";

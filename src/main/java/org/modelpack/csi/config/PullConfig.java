@@ -10,9 +10,11 @@ import java.util.Set;
  * @param concurrency layers pulled in parallel for one model
  * @param proxyUrl optional HTTP proxy for registry traffic
  * @param plainHttpRegistries registry hosts reached over plain HTTP (loopback always is)
+ * @param nodeLayerConcurrency layers downloading at once across all pulls; 0 = unlimited
  */
 public record PullConfig(
-    Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries) {
+    Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries,
+    int nodeLayerConcurrency) {
 
   public static final int DEFAULT_CONCURRENCY = 5;
 

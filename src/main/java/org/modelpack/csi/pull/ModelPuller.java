@@ -1,10 +1,17 @@
 package org.modelpack.csi.pull;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -13,120 +20,178 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
-import org.modelpack.csi.fs.FileTrees;
-import org.modelpack.csi.materialize.RawLayerPlacer;
-import org.modelpack.csi.materialize.TarLayerExtractor;
-import org.modelpack.csi.modelpack.LayerFormat;
+import org.modelpack.csi.oci.Manifest;
 import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
+import org.modelpack.csi.registry.RegistryException;
+import org.modelpack.csi.registry.ResolvedManifest;
+import org.modelpack.csi.store.LayerRequest;
+import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.PlacementMethod;
+import org.modelpack.csi.store.RecordedManifest;
+import org.modelpack.csi.store.StoreEntry;
+import org.modelpack.csi.store.Ticket;
+import org.modelpack.csi.store.VolumeRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pulls a model into a directory: resolve the reference, plan the layers, then download and
- * place layers in parallel. Every blob is verified before any file from it becomes visible, and
- * a failure removes everything this pull wrote.
+ * Pulls a model into a volume: resolve the reference, plan the layers, then get each layer from
+ * the node's {@link LayerStore} (which downloads it once per node) and link it into the volume.
+ * Every blob is verified before any file from it becomes visible; a failure removes the volume's
+ * references so nothing it asked for stays pinned.
  */
 public final class ModelPuller {
   private static final Logger log = LoggerFactory.getLogger(ModelPuller.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final RegistryClient client;
+  private final LayerStore store;
   private final PullPlanner planner = new PullPlanner();
   private final int concurrency;
+  private final Clock clock;
 
-  public ModelPuller(RegistryClient client, int concurrency) {
+  public ModelPuller(RegistryClient client, LayerStore store, int concurrency, Clock clock) {
     this.client = client;
+    this.store = store;
     this.concurrency = concurrency;
+    this.clock = clock;
   }
 
-  /** Fetches the manifest and plans the pull. */
+  /**
+   * Fetches the manifest and plans the pull. When the registry cannot be reached, the manifest
+   * this reference resolved to at its last successful pull on this node is used instead, so a
+   * model whose layers are all in the store still mounts.
+   */
   public PullPlan resolve(Reference reference) {
     try {
       return planner.plan(client.fetchManifest(reference));
+    } catch (RegistryException e) {
+      if (e.kind() == RegistryException.Kind.UNAVAILABLE) {
+        Optional<PullPlan> offline = recordedPlan(reference);
+        if (offline.isPresent()) {
+          log.warn("registry unreachable for {} ({}); using the manifest {} recorded at the last "
+              + "pull", reference, e.getMessage(), offline.get().manifestDigest());
+          return offline.get();
+        }
+      }
+      throw Failures.classify("model " + reference, e);
     } catch (Exception e) {
       throw Failures.classify("model " + reference, e);
     }
   }
 
-  /**
-   * Downloads every layer of {@code plan} into {@code modelDir}. Blobs are first written under
-   * {@code ingestDir}, which must be on the same filesystem so placing a verified file is a link.
-   */
-  public void materialize(PullPlan plan, Path modelDir, Path ingestDir) {
-    String context = "model " + plan.reference();
-    try {
-      Files.createDirectories(modelDir);
-      Files.createDirectories(ingestDir);
-    } catch (IOException e) {
-      throw Failures.classify(context, e);
+  private Optional<PullPlan> recordedPlan(Reference reference) {
+    Optional<RecordedManifest> recorded = store.recordedManifest(reference.toString());
+    if (recorded.isEmpty()) {
+      return Optional.empty();
     }
+    try {
+      Manifest m = JSON.readValue(recorded.get().raw(), Manifest.class);
+      return Optional.of(planner.plan(new ResolvedManifest(
+          reference.withDigest(recorded.get().digest()), recorded.get().digest(), m,
+          recorded.get().raw())));
+    } catch (IOException | RuntimeException e) {
+      log.warn("recorded manifest of {} is unusable: {}", reference, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Makes every layer of {@code plan} appear under {@code modelDir} for {@code volumeId}, then
+   * writes the volume's record (one write per pull) into {@code volumeDir}.
+   */
+  public void materialize(PullPlan plan, Reference requested, String volumeId, Path volumeDir,
+      Path modelDir) {
+    String context = "model " + plan.reference();
     ExecutorService pool = Executors.newFixedThreadPool(
         Math.max(1, Math.min(concurrency, plan.layers().size())), r -> {
           Thread t = new Thread(r, "pull-" + THREADS.incrementAndGet());
           t.setDaemon(true);
           return t;
         });
-    List<Future<?>> futures = new ArrayList<>();
+    List<Future<Set<PlacementMethod>>> futures = new ArrayList<>();
+    boolean ok = false;
     try {
+      Files.createDirectories(modelDir);
       for (LayerPlan layer : plan.layers()) {
-        futures.add(pool.submit(() -> {
-          pullLayer(plan.reference(), layer, modelDir, ingestDir);
-          return null;
-        }));
+        futures.add(pool.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir)));
       }
-      for (Future<?> f : futures) {
-        f.get();
+      Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
+      for (Future<Set<PlacementMethod>> f : futures) {
+        f.get().forEach(m -> methods.merge(m, 1, Integer::sum));
       }
+      List<VolumeRecord.Layer> layers = plan.layers().stream()
+          .map(l -> new VolumeRecord.Layer(l.layer().digest(),
+              request(l).key().kind(), l.path() == null ? List.of() : List.of(l.path())))
+          .toList();
+      store.recordVolume(volumeDir, new VolumeRecord(volumeId, plan.reference().toString(),
+          plan.manifestDigest(), clock.instant(), layers));
+      recordManifest(requested, plan);
+      log.info("volume {}: {} layers of {} placed ({})", volumeId, plan.layers().size(),
+          plan.reference(), methods);
+      ok = true;
     } catch (ExecutionException e) {
       throw Failures.classify(context, e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DriverException(ErrorKind.ABORTED, context + ": pull was interrupted", e);
+    } catch (IOException e) {
+      throw Failures.classify(context, e);
     } finally {
       futures.forEach(f -> f.cancel(true));
       pool.shutdownNow();
       awaitQuietly(pool);
-      deleteTree(ingestDir);
+      if (!ok) {
+        store.releaseVolume(volumeId);
+      }
     }
   }
 
-  private void pullLayer(Reference ref, LayerPlan layer, Path modelDir, Path ingestDir)
-      throws IOException {
-    Path blob = ingestDir.resolve(layer.index() + "-"
-        + layer.layer().digest().replace(':', '-') + ".partial");
+  /** The volume no longer uses anything from the store. */
+  public void release(String volumeId) {
+    store.releaseVolume(volumeId);
+  }
+
+  private Set<PlacementMethod> pullLayer(Reference ref, String volumeId, LayerPlan layer,
+      Path modelDir) throws IOException, InterruptedException {
     long started = System.nanoTime();
+    Ticket ticket = store.request(volumeId, request(layer),
+        dest -> client.downloadBlob(ref, layer.layer(), dest));
     try {
-      client.downloadBlob(ref, layer.layer(), blob);
-      if (layer.format() == LayerFormat.RAW) {
-        RawLayerPlacer.place(blob, modelDir, layer.path(), layer.metadata(), layer.layer().digest());
-      } else {
-        TarLayerExtractor.extract(blob, layer.format(), modelDir, layer.layer().digest());
-      }
+      StoreEntry entry = ticket.await();
+      Set<PlacementMethod> used = store.materialize(entry, modelDir, layer.path());
+      log.debug("volume {}: {} ready in {} ms via {}", volumeId, layer.describe(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), used);
+      return used;
     } catch (IOException | RuntimeException e) {
       throw Failures.classify("model " + ref + ", " + layer.describe(), e);
-    } finally {
-      Files.deleteIfExists(blob);
     }
-    log.info("pulled {} {} ({} bytes) in {} ms", ref, layer.describe(), layer.layer().size(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+  }
+
+  private static LayerRequest request(LayerPlan layer) {
+    return new LayerRequest(layer.layer().digest(), layer.format(), layer.layer().size(),
+        layer.metadata() != null && layer.metadata().executable(),
+        layer.metadata() == null ? null : layer.metadata().mtime());
+  }
+
+  private void recordManifest(Reference requested, PullPlan plan) {
+    try {
+      store.recordManifest(requested.toString(), plan.manifestDigest(), plan.rawManifest());
+    } catch (IOException | RuntimeException e) {
+      log.warn("could not record the manifest of {}: {}", requested, e.getMessage());
+    }
   }
 
   private static void awaitQuietly(ExecutorService pool) {
     try {
       if (!pool.awaitTermination(5, TimeUnit.MINUTES)) {
-        log.warn("layer downloads did not stop within 5 minutes after cancellation");
+        log.warn("layer placement did not stop within 5 minutes after cancellation");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  static void deleteTree(Path dir) {
-    try {
-      FileTrees.delete(dir);
-    } catch (IOException e) {
-      log.warn("could not remove {}: {}", dir, e.getMessage());
     }
   }
 }

@@ -63,6 +63,6 @@ public final class PullPlanner {
       }
       index++;
     }
-    return new PullPlan(resolved.reference(), resolved.digest(), plans);
+    return new PullPlan(resolved.reference(), resolved.digest(), plans, resolved.raw());
   }
 }

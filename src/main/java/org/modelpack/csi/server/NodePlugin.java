@@ -18,6 +18,9 @@ import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.ModelPuller;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
+import org.modelpack.csi.store.EvictionPolicy;
+import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.StoreLayout;
 import org.modelpack.csi.volume.StatusStore;
 import org.modelpack.csi.volume.VolumeManager;
 import org.modelpack.csi.volume.VolumeState;
@@ -30,11 +33,14 @@ public final class NodePlugin implements AutoCloseable {
 
   private final DriverConfig config;
   private final RegistryClient registry;
+  private final LayerStore store;
   private final CsiServer server;
 
-  private NodePlugin(DriverConfig config, RegistryClient registry, CsiServer server) {
+  private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
+      CsiServer server) {
     this.config = config;
     this.registry = registry;
+    this.store = store;
     this.server = server;
   }
 
@@ -47,7 +53,12 @@ public final class NodePlugin implements AutoCloseable {
         config.pull().dockerConfigDir(), config.pull().plainHttpRegistries(),
         config.pull().proxyUrl(), Duration.ofSeconds(30),
         "model-csi-driver/" + Version.get()));
-    ModelPuller puller = new ModelPuller(registry, config.pull().concurrency());
+    LayerStore store = LayerStore.open(new StoreLayout(config.cache().dir()), config.volumesDir(),
+        config.pull().nodeLayerConcurrency(), new EvictionPolicy(config.cache().maxSizeBytes(),
+            config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),
+        Clock.systemUTC());
+    ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
+        Clock.systemUTC());
     VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
         new Mounter(mounts), Clock.systemUTC());
     List<BindableService> services = List.of(
@@ -57,7 +68,7 @@ public final class NodePlugin implements AutoCloseable {
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, server);
+    return new NodePlugin(config, registry, store, server);
   }
 
   /**
@@ -83,6 +94,10 @@ public final class NodePlugin implements AutoCloseable {
     return config;
   }
 
+  public LayerStore store() {
+    return store;
+  }
+
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
   }
@@ -90,6 +105,7 @@ public final class NodePlugin implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    store.close();
     registry.close();
   }
 }

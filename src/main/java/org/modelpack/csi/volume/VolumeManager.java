@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
 public final class VolumeManager {
   private static final Logger log = LoggerFactory.getLogger(VolumeManager.class);
   static final String MODEL_DIR = "model";
-  static final String INGEST_DIR = ".ingest";
 
   private final Path volumesDir;
   private final Supplier<ModelPuller> puller;
@@ -121,7 +120,7 @@ public final class VolumeManager {
         Files.deleteIfExists(req.targetPath());
       }
       if (status.targetPaths().isEmpty()) {
-        FileTrees.delete(volumeDir);
+        removeVolume(req.volumeId(), volumeDir);
       }
       throw new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId()
           + ": cannot mount the model at " + target + ": " + e.getMessage(), e);
@@ -143,13 +142,13 @@ public final class VolumeManager {
       PullPlan plan = p.resolve(reference);
       log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {})", req.volumeId(),
           reference, plan.layers().size(), plan.totalBytes(), plan.manifestDigest());
-      p.materialize(plan, modelDir, volumeDir.resolve(INGEST_DIR));
+      p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir);
       status = status.pulled(plan.manifestDigest(), clock.instant());
       statuses.write(volumeDir, status);
       return status;
     } catch (RuntimeException | IOException e) {
       // Nothing of a failed pull is kept: kubelet may never call unpublish for it.
-      FileTrees.delete(volumeDir);
+      removeVolume(req.volumeId(), volumeDir);
       throw e;
     }
   }
@@ -168,13 +167,19 @@ public final class VolumeManager {
     remaining.remove(target.toString());
     remaining.removeIf(t -> !mounter.table().isMountPoint(Path.of(t)));
     if (remaining.isEmpty()) {
-      FileTrees.delete(volumeDir);
+      removeVolume(volumeId, volumeDir);
       log.info("volume {} unpublished from {} and removed", volumeId, target);
     } else {
       statuses.write(volumeDir, status.get().withTargets(remaining, clock.instant()));
       log.info("volume {} unpublished from {}; still published at {}", volumeId, target,
           remaining);
     }
+  }
+
+  /** Deletes the volume's directory and drops its references to the layer store. */
+  private void removeVolume(String volumeId, Path volumeDir) throws IOException {
+    FileTrees.delete(volumeDir);
+    puller.get().release(volumeId);
   }
 
   private static Reference parseReference(String reference) {

@@ -47,7 +47,8 @@ class AuthenticatedPublishIT {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
+    org.modelpack.csi.testing.CsiRequests.unmountAllUnder(tmp);
     if (registry != null) {
       registry.close();
     }

@@ -92,6 +92,7 @@ class NodePublishIT {
 
   @AfterAll
   static void stop() throws Exception {
+    org.modelpack.csi.testing.CsiRequests.unmountAllUnder(tmp);
     if (csi != null) {
       csi.close();
     }

@@ -51,6 +51,7 @@ class PackagedDriverIT {
 
   @AfterEach
   void stopAll() throws Exception {
+    org.modelpack.csi.testing.CsiRequests.unmountAllUnder(tmp);
     if (driver != null && driver.isAlive()) {
       driver.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }

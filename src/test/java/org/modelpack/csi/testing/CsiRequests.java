@@ -55,6 +55,25 @@ public final class CsiRequests {
     }
   }
 
+  /**
+   * Unmounts whatever a failed test left mounted under {@code dir}, deepest first, so one failure
+   * does not leave mounts behind on the machine (or break the temp-dir cleanup).
+   */
+  public static void unmountAllUnder(Path dir) throws IOException, InterruptedException {
+    String prefix = dir.toAbsolutePath().normalize().toString();
+    java.util.List<String> mounts = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      if (f.length > 4 && (f[4].equals(prefix) || f[4].startsWith(prefix + "/"))) {
+        mounts.add(f[4].replace("\\040", " "));
+      }
+    }
+    java.util.Collections.reverse(mounts);
+    for (String m : mounts) {
+      new ProcessBuilder("umount", "--lazy", m).inheritIO().start().waitFor();
+    }
+  }
+
   /** True when {@code path} is listed as a mount point in this process's mount table. */
   public static boolean isMountPoint(Path path) throws IOException {
     String p = path.toAbsolutePath().normalize().toString().replace(" ", "\\040");

@@ -1,0 +1,91 @@
+package org.modelpack.csi.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.materialize.TarLayerExtractor;
+
+/**
+ * Turns a fetched blob into a store entry, the containerd way: write under {@code ingest/},
+ * verify (the fetcher does, in the same pass as the write), make read-only, rename into place,
+ * sync the directory. A crash at any point leaves either nothing or a complete entry (plus
+ * ingest leftovers that the next start removes).
+ */
+final class Ingester {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final AtomicLong SEQ = new AtomicLong();
+
+  private final StoreLayout layout;
+
+  Ingester(StoreLayout layout) {
+    this.layout = layout;
+  }
+
+  StoreEntry ingest(LayerRequest req, BlobFetcher fetcher) throws IOException {
+    LayerKey key = req.key();
+    Path target = layout.path(key);
+    String unique = key.digest().replace(':', '-') + "-" + ProcessHandle.current().pid() + "-"
+        + SEQ.incrementAndGet();
+    Path partial = layout.ingest().resolve(unique + ".partial");
+    Files.createDirectories(layout.ingest());
+    Files.createDirectories(target.getParent());
+    try {
+      fetcher.fetch(partial);
+      if (key.kind() == EntryKind.BLOB) {
+        long size = Files.size(partial);
+        if (req.mtime() != null) {
+          Files.setLastModifiedTime(partial, FileTime.from(req.mtime()));
+        }
+        ReadOnly.file(partial, req.executable());
+        if (!moveIntoPlace(partial, target)) {
+          return new StoreEntry(key, target, Files.size(target));
+        }
+        return new StoreEntry(key, target, size);
+      }
+      Path tree = layout.ingest().resolve(unique + ".tree");
+      try {
+        Files.createDirectories(tree);
+        TarLayerExtractor.extract(partial, req.format(), tree, key.digest());
+        long size = ReadOnly.tree(tree);
+        FileTrees.writeAtomically(layout.treeMeta(key),
+            JSON.writeValueAsBytes(Map.of("digest", key.digest(), "size", size)));
+        if (!moveIntoPlace(tree, target)) {
+          return new StoreEntry(key, target, size);
+        }
+        return new StoreEntry(key, target, size);
+      } finally {
+        ReadOnly.makeDeletable(tree);
+        FileTrees.delete(tree);
+      }
+    } finally {
+      Files.deleteIfExists(partial);
+    }
+  }
+
+  /** Renames without replacing; false when another ingest of the same key won the race. */
+  private static boolean moveIntoPlace(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("ingest directory and store must be on one filesystem", e);
+    } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+      return false;
+    } catch (java.nio.file.FileSystemException e) {
+      if (Files.exists(to)) {
+        return false;
+      }
+      throw e;
+    }
+    FileTrees.fsyncDirectory(to.getParent());
+    return true;
+  }
+}

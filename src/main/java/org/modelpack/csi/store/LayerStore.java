@@ -1,0 +1,515 @@
+package org.modelpack.csi.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.oci.Digest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node-wide layer store: every layer is downloaded once per node, kept once, and linked into
+ * each volume that uses it.
+ *
+ * <p><b>Singleflight.</b> Requests for a key that is being downloaded join its flight. Each
+ * waiter has its own future, completed one by one when the flight ends, so no broadcast wakes
+ * every thread at once. The download runs on the store's own threads, not the requester's: a
+ * requester that leaves (cancelled, interrupted) only removes itself, and the download goes on
+ * while anyone still waits. If the download fails, its requester gets the error and exactly one
+ * of the remaining waiters takes over with its own fetcher; the rest keep waiting. When the last
+ * waiter leaves, the download is cancelled.
+ *
+ * <p><b>Downloads limit.</b> At most {@code nodeLayerConcurrency} flights download at once
+ * (0 = unlimited). Only a flight's download holds a permit; waiting for another flight never
+ * does, so the limit cannot deadlock.
+ *
+ * <p><b>References.</b> A volume references an entry from the moment it is handed the entry
+ * until {@link #releaseVolume}. Referenced and in-flight entries are never evicted; unreferenced
+ * ones stay as a warm cache until the size budget or the disk watermark asks for space.
+ */
+public final class LayerStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LayerStore.class);
+  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+  private final StoreLayout layout;
+  private final Ingester ingester;
+  private final Materializer materializer = new Materializer();
+  private final StoreStats stats = new StoreStats();
+  private final Semaphore downloadPermits;
+  private final EvictionPolicy policy;
+  private final Clock clock;
+  private final ExecutorService executor;
+
+  private final Object lock = new Object();
+  private final Map<LayerKey, Indexed> index = new HashMap<>();
+  private final Map<LayerKey, Flight> flights = new HashMap<>();
+
+  /** An entry known to the store, with the volumes using it. Guarded by {@link #lock}. */
+  static final class Indexed {
+    final StoreEntry entry;
+    final Set<String> volumes = new HashSet<>();
+    Instant lastUsed;
+
+    Indexed(StoreEntry entry, Instant lastUsed) {
+      this.entry = entry;
+      this.lastUsed = lastUsed;
+    }
+  }
+
+  LayerStore(StoreLayout layout, int nodeLayerConcurrency, EvictionPolicy policy, Clock clock) {
+    this.layout = layout;
+    this.ingester = new Ingester(layout);
+    this.downloadPermits = nodeLayerConcurrency > 0 ? new Semaphore(nodeLayerConcurrency, true)
+        : null;
+    this.policy = policy;
+    this.clock = clock;
+    AtomicInteger n = new AtomicInteger();
+    this.executor = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "store-ingest-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Opens the store at {@code layout}, rebuilding its index from a scan of the store and the
+   * volume records under {@code volumesDir}.
+   */
+  public static LayerStore open(StoreLayout layout, Path volumesDir, int nodeLayerConcurrency,
+      EvictionPolicy policy, Clock clock) throws IOException {
+    LayerStore store = new LayerStore(layout, nodeLayerConcurrency, policy, clock);
+    long start = System.nanoTime();
+    StoreScan.Result scan = new StoreScan(layout, volumesDir).run();
+    synchronized (store.lock) {
+      scan.entries().forEach((key, e) -> store.index.put(key, new Indexed(e.entry(), e.lastUsed())));
+      scan.references().forEach((key, volumes) -> {
+        Indexed i = store.index.get(key);
+        if (i != null) {
+          i.volumes.addAll(volumes);
+        }
+      });
+    }
+    log.info("layer store {}: {} entries, {} referenced, rebuilt in {} ms", layout.root(),
+        scan.entries().size(), scan.references().size(), (System.nanoTime() - start) / 1_000_000);
+    return store;
+  }
+
+  public StoreLayout layout() {
+    return layout;
+  }
+
+  public StoreStats stats() {
+    return stats;
+  }
+
+  // ------------------------------------------------------------------ singleflight
+
+  /** Asks for a layer on behalf of {@code volumeId}; see the class comment for the rules. */
+  public Ticket request(String volumeId, LayerRequest req, BlobFetcher fetcher) {
+    LayerKey key = req.key();
+    synchronized (lock) {
+      Indexed hit = index.get(key);
+      if (hit != null) {
+        hit.volumes.add(volumeId);
+        hit.lastUsed = clock.instant();
+        stats.hits.incrementAndGet();
+        stats.bytesSavedByDedup.addAndGet(hit.entry.size());
+        return new Waiter(null, volumeId, fetcher, CompletableFuture.completedFuture(hit.entry));
+      }
+      Flight flight = flights.get(key);
+      if (flight != null) {
+        Waiter w = new Waiter(flight, volumeId, fetcher, new CompletableFuture<>());
+        flight.waiters.add(w);
+        stats.joins.incrementAndGet();
+        stats.bytesSavedByDedup.addAndGet(req.size());
+        return w;
+      }
+      flight = new Flight(req);
+      Waiter owner = new Waiter(flight, volumeId, fetcher, new CompletableFuture<>());
+      flight.waiters.add(owner);
+      flights.put(key, flight);
+      stats.misses.incrementAndGet();
+      start(flight, owner);
+      return owner;
+    }
+  }
+
+  /** Guarded by {@link #lock}. */
+  private void start(Flight flight, Waiter owner) {
+    flight.owner = owner;
+    flight.task = executor.submit(() -> download(flight, owner));
+  }
+
+  private void download(Flight flight, Waiter owner) {
+    StoreEntry entry;
+    try {
+      if (downloadPermits != null) {
+        downloadPermits.acquire();
+      }
+      try {
+        entry = ingestMakingRoom(flight.request, owner.fetcher);
+      } finally {
+        if (downloadPermits != null) {
+          downloadPermits.release();
+        }
+      }
+    } catch (Throwable t) {
+      failed(flight, owner, t);
+      return;
+    }
+    succeeded(flight, entry);
+  }
+
+  /** Before failing a download for lack of space, evict unreferenced entries and try once more. */
+  private StoreEntry ingestMakingRoom(LayerRequest req, BlobFetcher fetcher) throws IOException {
+    try {
+      return ingester.ingest(req, fetcher);
+    } catch (IOException e) {
+      if (!isNoSpace(e)) {
+        throw e;
+      }
+      EvictionResult freed = evictUnreferenced(Long.MAX_VALUE, 0);
+      if (freed.evicted().isEmpty()) {
+        throw e;
+      }
+      log.warn("out of space ingesting {}; evicted {} entries ({} bytes), retrying",
+          req.digest(), freed.evicted().size(), freed.bytesFreed());
+      return ingester.ingest(req, fetcher);
+    }
+  }
+
+  private void succeeded(Flight flight, StoreEntry entry) {
+    List<Waiter> waiting;
+    synchronized (lock) {
+      Indexed indexed = new Indexed(entry, clock.instant());
+      index.put(entry.key(), indexed);
+      if (flights.get(entry.key()) == flight) {
+        flights.remove(entry.key());
+      }
+      flight.done = true;
+      waiting = new ArrayList<>(flight.waiters);
+      waiting.forEach(w -> indexed.volumes.add(w.volumeId));
+      flight.waiters.clear();
+      stats.bytesDownloaded.addAndGet(flight.request.size());
+    }
+    // Each waiter is woken on its own future.
+    waiting.forEach(w -> w.result.complete(entry));
+    evictIfNeeded();
+  }
+
+  private void failed(Flight flight, Waiter owner, Throwable error) {
+    synchronized (lock) {
+      flight.waiters.remove(owner);
+      owner.result.completeExceptionally(error);
+      Waiter next = flight.cancelled ? null : flight.waiters.peekFirst();
+      if (next == null) {
+        if (flights.get(flight.request.key()) == flight) {
+          flights.remove(flight.request.key());
+        }
+        flight.done = true;
+        return;
+      }
+      log.warn("download of {} failed ({}); another waiter takes over", flight.request.digest(),
+          error.toString());
+      start(flight, next);
+    }
+  }
+
+  private void leave(Waiter w) {
+    Flight flight = w.flight;
+    if (flight == null) {
+      return;
+    }
+    synchronized (lock) {
+      if (flight.done || !flight.waiters.remove(w)) {
+        return;
+      }
+      w.result.cancel(false);
+      if (flight.waiters.isEmpty()) {
+        flight.cancelled = true;
+        flights.remove(flight.request.key());
+        flight.task.cancel(true);
+        log.info("download of {} cancelled: nobody wants it any more", flight.request.digest());
+      }
+    }
+  }
+
+  /** One download in progress. Guarded by {@link #lock}. */
+  private static final class Flight {
+    final LayerRequest request;
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    Waiter owner;
+    Future<?> task;
+    boolean done;
+    boolean cancelled;
+
+    Flight(LayerRequest request) {
+      this.request = request;
+    }
+  }
+
+  private final class Waiter implements Ticket {
+    final Flight flight;
+    final String volumeId;
+    final BlobFetcher fetcher;
+    final CompletableFuture<StoreEntry> result;
+
+    Waiter(Flight flight, String volumeId, BlobFetcher fetcher,
+        CompletableFuture<StoreEntry> result) {
+      this.flight = flight;
+      this.volumeId = volumeId;
+      this.fetcher = fetcher;
+      this.result = result;
+    }
+
+    @Override
+    public StoreEntry await() throws IOException, InterruptedException {
+      try {
+        return result.get();
+      } catch (InterruptedException e) {
+        cancel();
+        throw e;
+      } catch (CancellationException e) {
+        throw new InterruptedException("left the line for " + (flight == null ? "?"
+            : flight.request.digest()));
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        if (c instanceof IOException io) {
+          throw io;
+        }
+        if (c instanceof RuntimeException re) {
+          throw re;
+        }
+        if (c instanceof InterruptedException ie) {
+          throw new IOException("download was interrupted", ie);
+        }
+        throw new IOException(c);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      leave(this);
+    }
+  }
+
+  // ------------------------------------------------------------------ volumes
+
+  /** Links or clones an entry into a volume's model directory. */
+  public Set<PlacementMethod> materialize(StoreEntry entry, Path modelDir, String rawPath)
+      throws IOException {
+    return materializer.place(entry, modelDir, rawPath);
+  }
+
+  /** Persists the volume's record (one atomic write per pull) and notes its use. */
+  public void recordVolume(Path volumeDir, VolumeRecord record) throws IOException {
+    FileTrees.writeAtomically(volumeDir.resolve(VolumeRecord.FILE), JSON.writeValueAsBytes(record));
+    synchronized (lock) {
+      for (VolumeRecord.Layer l : record.layers()) {
+        Indexed i = index.get(l.key());
+        if (i != null) {
+          i.volumes.add(record.volumeId());
+          i.lastUsed = record.completedAt();
+        }
+      }
+    }
+  }
+
+  /** Drops every reference {@code volumeId} holds; its entries stay as warm cache. */
+  public void releaseVolume(String volumeId) {
+    synchronized (lock) {
+      index.values().forEach(i -> i.volumes.remove(volumeId));
+    }
+    evictIfNeeded();
+  }
+
+  // ------------------------------------------------------------------ manifests of past pulls
+
+  /** Remembers what {@code reference} resolved to, for pulls while the registry is down. */
+  public void recordManifest(String reference, String digest, byte[] raw) throws IOException {
+    Path manifest = layout.manifest(digest);
+    if (!Files.exists(manifest)) {
+      FileTrees.writeAtomically(manifest, raw);
+    }
+    Path ref = refFile(reference);
+    byte[] json = JSON.writeValueAsBytes(Map.of("reference", reference, "digest", digest));
+    if (!Files.exists(ref) || !java.util.Arrays.equals(Files.readAllBytes(ref), json)) {
+      FileTrees.writeAtomically(ref, json);
+    }
+  }
+
+  public Optional<RecordedManifest> recordedManifest(String reference) {
+    Path ref = refFile(reference);
+    try {
+      if (!Files.isRegularFile(ref)) {
+        return Optional.empty();
+      }
+      String digest = JSON.readTree(ref.toFile()).path("digest").asText();
+      byte[] raw = Files.readAllBytes(layout.manifest(digest));
+      Digest d = Digest.parse(digest);
+      if (!d.matches(d.newHasher().digest(raw))) {
+        log.warn("recorded manifest {} is corrupt; ignoring it", digest);
+        return Optional.empty();
+      }
+      return Optional.of(new RecordedManifest(reference, digest, raw));
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot read the recorded manifest of {}: {}", reference, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private Path refFile(String reference) {
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(reference.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8));
+      return layout.refs().resolve(HexFormat.of().formatHex(h) + ".json");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ operator view, eviction
+
+  public List<EntryInfo> entries() {
+    synchronized (lock) {
+      return index.values().stream()
+          .map(i -> new EntryInfo(i.entry.key(), i.entry.size(), i.volumes, i.lastUsed))
+          .sorted(Comparator.comparing(EntryInfo::lastUsed)).toList();
+    }
+  }
+
+  public long size() {
+    synchronized (lock) {
+      return index.values().stream().mapToLong(i -> i.entry.size()).sum();
+    }
+  }
+
+  /** Applies the policy: size budget, then the disk high/low watermarks. */
+  public EvictionResult evictIfNeeded() {
+    long budget = policy.maxSizeBytes() > 0 ? policy.maxSizeBytes() : Long.MAX_VALUE;
+    double usage = diskUsagePercent();
+    int targetPercent = usage > policy.highWatermarkPercent() ? policy.lowWatermarkPercent() : 100;
+    if (size() <= budget && targetPercent == 100) {
+      return new EvictionResult(List.of(), 0);
+    }
+    return evictUnreferenced(budget, targetPercent);
+  }
+
+  /**
+   * Evicts unreferenced entries, least recently used first, until the store is within
+   * {@code budget} bytes and the disk within {@code targetPercent} usage.
+   */
+  public EvictionResult evictUnreferenced(long budget, int targetPercent) {
+    List<Path> trash = new ArrayList<>();
+    List<LayerKey> evicted = new ArrayList<>();
+    long freed = 0;
+    long total = diskTotal();
+    double usage = diskUsagePercent();
+    synchronized (lock) {
+      long size = index.values().stream().mapToLong(i -> i.entry.size()).sum();
+      List<Indexed> candidates = index.values().stream().filter(i -> i.volumes.isEmpty())
+          .sorted(Comparator.comparing(i -> i.lastUsed)).toList();
+      for (Indexed c : candidates) {
+        if (size <= budget && usage <= targetPercent) {
+          break;
+        }
+        Path moved = layout.ingest().resolve("evicting-" + c.entry.key().digest().replace(':', '-')
+            + "-" + System.nanoTime());
+        try {
+          Files.createDirectories(layout.ingest());
+          // Renamed away under the lock, so a new download of the same key can never see a
+          // half-deleted entry.
+          Files.move(c.entry.path(), moved);
+          if (c.entry.key().kind() == EntryKind.TREE) {
+            Files.deleteIfExists(layout.treeMeta(c.entry.key()));
+          }
+        } catch (IOException e) {
+          log.warn("cannot evict {}: {}", c.entry.key(), e.getMessage());
+          continue;
+        }
+        index.remove(c.entry.key());
+        trash.add(moved);
+        evicted.add(c.entry.key());
+        freed += c.entry.size();
+        size -= c.entry.size();
+        if (total > 0) {
+          usage -= 100.0 * c.entry.size() / total;
+        }
+      }
+    }
+    for (Path p : trash) {
+      try {
+        ReadOnly.makeDeletable(p);
+        FileTrees.delete(p);
+      } catch (IOException e) {
+        log.warn("cannot delete evicted {}: {}", p, e.getMessage());
+      }
+    }
+    if (!evicted.isEmpty()) {
+      stats.evictions.addAndGet(evicted.size());
+      stats.bytesEvicted.addAndGet(freed);
+      log.info("evicted {} unreferenced entries ({} bytes)", evicted.size(), freed);
+    }
+    return new EvictionResult(evicted, freed);
+  }
+
+  private double diskUsagePercent() {
+    try {
+      FileStore fs = Files.getFileStore(layout.root());
+      long total = fs.getTotalSpace();
+      return total == 0 ? 0 : 100.0 * (total - fs.getUsableSpace()) / total;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private long diskTotal() {
+    try {
+      return Files.getFileStore(layout.root()).getTotalSpace();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  static boolean isNoSpace(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (String.valueOf(t.getMessage()).contains("No space left on device")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,180 @@
+package org.modelpack.csi.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.modelpack.csi.fs.FileTrees;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rebuilds the index after a restart: the store's directories name their digests, and each
+ * volume's {@code layers.json} names what it uses. Anything unreadable or stale is dropped with a
+ * warning; nothing here fails the start.
+ */
+final class StoreScan {
+  private static final Logger log = LoggerFactory.getLogger(StoreScan.class);
+  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule());
+  private static final Map<String, Pattern> HEX = Map.of(
+      "sha256", Pattern.compile("[a-f0-9]{64}"), "sha512", Pattern.compile("[a-f0-9]{128}"));
+
+  record Scanned(StoreEntry entry, Instant lastUsed) {}
+
+  record Result(Map<LayerKey, Scanned> entries, Map<LayerKey, Set<String>> references) {}
+
+  private final StoreLayout layout;
+  private final Path volumesDir;
+
+  StoreScan(StoreLayout layout, Path volumesDir) {
+    this.layout = layout;
+    this.volumesDir = volumesDir;
+  }
+
+  Result run() throws IOException {
+    Files.createDirectories(layout.root());
+    clearIngest();
+    Map<LayerKey, Scanned> entries = new HashMap<>();
+    scanBlobs(entries);
+    scanTrees(entries);
+    Map<LayerKey, Set<String>> refs = new HashMap<>();
+    scanVolumeRecords(entries, refs);
+    return new Result(entries, refs);
+  }
+
+  /** Leftovers of downloads and evictions that a crash interrupted. */
+  private void clearIngest() throws IOException {
+    Path ingest = layout.ingest();
+    if (Files.isDirectory(ingest)) {
+      ReadOnly.makeDeletable(ingest);
+      FileTrees.delete(ingest);
+    }
+    Files.createDirectories(ingest);
+  }
+
+  private void scanBlobs(Map<LayerKey, Scanned> entries) throws IOException {
+    forEachDigest(layout.blobs(), (alg, name, path) -> {
+      if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+        log.warn("ignoring {}: not a regular file", path);
+        return;
+      }
+      LayerKey key = new LayerKey(alg + ":" + name, EntryKind.BLOB);
+      // ctime moves whenever the inode gets linked into a volume: a fair "last used" after restart.
+      FileTime ctime = (FileTime) Files.getAttribute(path, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+      entries.put(key, new Scanned(new StoreEntry(key, path, Files.size(path)), ctime.toInstant()));
+    });
+  }
+
+  private void scanTrees(Map<LayerKey, Scanned> entries) throws IOException {
+    forEachDigest(layout.trees(), (alg, name, path) -> {
+      if (name.endsWith(".json")) {
+        String hex = name.substring(0, name.length() - 5);
+        if (!Files.isDirectory(path.resolveSibling(hex), LinkOption.NOFOLLOW_LINKS)) {
+          Files.deleteIfExists(path); // written before its tree, which never arrived
+        }
+        return;
+      }
+      LayerKey key = new LayerKey(alg + ":" + name, EntryKind.TREE);
+      Path meta = layout.treeMeta(key);
+      if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(meta)) {
+        log.warn("removing incomplete tree entry {}", path);
+        ReadOnly.makeDeletable(path);
+        FileTrees.delete(path);
+        return;
+      }
+      long size = JSON.readTree(meta.toFile()).path("size").asLong(-1);
+      if (size < 0) {
+        log.warn("removing tree entry {} with unreadable metadata", path);
+        ReadOnly.makeDeletable(path);
+        FileTrees.delete(path);
+        Files.deleteIfExists(meta);
+        return;
+      }
+      entries.put(key, new Scanned(new StoreEntry(key, path, size),
+          Files.getLastModifiedTime(meta).toInstant()));
+    });
+  }
+
+  private void scanVolumeRecords(Map<LayerKey, Scanned> entries,
+      Map<LayerKey, Set<String>> refs) throws IOException {
+    if (!Files.isDirectory(volumesDir)) {
+      return;
+    }
+    try (DirectoryStream<Path> vols = Files.newDirectoryStream(volumesDir)) {
+      for (Path vol : vols) {
+        Path file = vol.resolve(VolumeRecord.FILE);
+        if (!Files.isRegularFile(file)) {
+          continue;
+        }
+        VolumeRecord record;
+        try {
+          record = JSON.treeToValue(JSON.readTree(file.toFile()), VolumeRecord.class);
+          if (record == null || record.volumeId() == null) {
+            throw new IOException("no volume_id");
+          }
+        } catch (IOException | RuntimeException e) {
+          log.warn("dropping corrupt volume record {}: {}", file, e.getMessage());
+          continue;
+        }
+        if (!record.volumeId().equals(vol.getFileName().toString())) {
+          log.warn("dropping volume record {}: it names volume {}", file, record.volumeId());
+          continue;
+        }
+        for (VolumeRecord.Layer layer : record.layers()) {
+          Scanned s = entries.get(layer.key());
+          if (s == null) {
+            log.warn("volume record {} names {} which the store no longer has", file,
+                layer.key());
+            continue;
+          }
+          refs.computeIfAbsent(layer.key(), k -> new HashSet<>()).add(record.volumeId());
+          if (record.completedAt() != null && record.completedAt().isAfter(s.lastUsed())) {
+            entries.put(layer.key(), new Scanned(s.entry(), record.completedAt()));
+          }
+        }
+      }
+    }
+  }
+
+  private interface DigestVisitor {
+    void visit(String algorithm, String name, Path path) throws IOException;
+  }
+
+  private static void forEachDigest(Path dir, DigestVisitor visitor) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (DirectoryStream<Path> algs = Files.newDirectoryStream(dir)) {
+      for (Path algDir : algs) {
+        String alg = algDir.getFileName().toString();
+        Pattern hex = HEX.get(alg);
+        if (hex == null || !Files.isDirectory(algDir)) {
+          log.warn("ignoring unexpected {} in the store", algDir);
+          continue;
+        }
+        try (DirectoryStream<Path> items = Files.newDirectoryStream(algDir)) {
+          for (Path item : items) {
+            String name = item.getFileName().toString();
+            String bare = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+            if (!hex.matcher(bare).matches()) {
+              log.warn("ignoring unexpected {} in the store", item);
+              continue;
+            }
+            visitor.visit(alg, name, item);
+          }
+        }
+      }
+    }
+  }
+}

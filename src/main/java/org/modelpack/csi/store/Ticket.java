@@ -1,0 +1,15 @@
+package org.modelpack.csi.store;
+
+import java.io.IOException;
+
+/** A requester's place in line for one layer. */
+public interface Ticket {
+  /**
+   * Waits for the entry. Interrupting the waiting thread leaves the line (as {@link #cancel()})
+   * without disturbing anyone else waiting for the same layer.
+   */
+  StoreEntry await() throws IOException, InterruptedException;
+
+  /** Leaves the line; the download goes on while anyone else still wants the layer. */
+  void cancel();
+}

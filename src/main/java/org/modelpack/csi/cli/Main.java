@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     subcommands = {ServeCommand.class, PublishCommand.class, UnpublishCommand.class,
-        InfoCommand.class, PushCommand.class, CommandLine.HelpCommand.class})
+        InfoCommand.class, StoreCommand.class, PushCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

@@ -59,8 +59,15 @@ final class PublishCommand implements Callable<Integer> {
             .setAccessMode(AccessMode.newBuilder().setMode(accessMode)))
         .putAllVolumeContext(context)
         .build();
-    long start = System.nanoTime();
+    long start;
     try (CsiClient client = new CsiClient(endpoint.socket())) {
+      // Connect and load the client's gRPC classes first, so the reported time is the driver's
+      // work, not this short-lived JVM warming up.
+      client.identity().withDeadlineAfter(30, TimeUnit.SECONDS)
+          .probe(csi.v1.Csi.ProbeRequest.getDefaultInstance());
+      client.node().withDeadlineAfter(30, TimeUnit.SECONDS)
+          .nodeGetCapabilities(csi.v1.Csi.NodeGetCapabilitiesRequest.getDefaultInstance());
+      start = System.nanoTime();
       client.node().withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).nodePublishVolume(request);
     } catch (StatusRuntimeException e) {
       System.err.println("publish failed: " + e.getStatus().getCode() + ": "

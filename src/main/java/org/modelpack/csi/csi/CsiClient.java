@@ -10,6 +10,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.modelpack.csi.admin.v1.StoreAdminGrpc;
 
 /** A CSI gRPC client over a unix socket, as kubelet would connect; used by the CLI and tests. */
 public final class CsiClient implements AutoCloseable {
@@ -27,6 +28,11 @@ public final class CsiClient implements AutoCloseable {
 
   public IdentityGrpc.IdentityBlockingStub identity() {
     return IdentityGrpc.newBlockingStub(channel);
+  }
+
+  /** The driver's own operator service, served on the same socket. */
+  public StoreAdminGrpc.StoreAdminBlockingStub storeAdmin() {
+    return StoreAdminGrpc.newBlockingStub(channel);
   }
 
   public NodeGrpc.NodeBlockingStub node() {

@@ -55,6 +55,17 @@ public final class FileTrees {
    * temp file in the same directory, fsync, rename, fsync the directory.
    */
   public static void writeAtomically(Path file, byte[] content) throws IOException {
+    writeAtomically(file, content, true);
+  }
+
+  /**
+   * As {@link #writeAtomically(Path, byte[])}; with {@code durable=false} the two fsyncs are
+   * skipped: readers still see old-or-new, but a power loss may roll the file back. For states
+   * that a restart treats as "start over" anyway, that is enough, and it keeps the fsyncs (tens
+   * of milliseconds each on a busy disk) off the warm publish path.
+   */
+  public static void writeAtomically(Path file, byte[] content, boolean durable)
+      throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
@@ -62,14 +73,18 @@ public final class FileTrees {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
         ch.write(java.nio.ByteBuffer.wrap(content));
-        ch.force(true);
+        if (durable) {
+          ch.force(true);
+        }
       }
       try {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
       }
-      fsyncDirectory(dir);
+      if (durable) {
+        fsyncDirectory(dir);
+      }
     } finally {
       Files.deleteIfExists(tmp);
     }

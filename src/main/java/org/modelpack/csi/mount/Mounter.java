@@ -26,14 +26,22 @@ public final class Mounter {
   }
 
   /**
-   * Bind-mounts {@code source} at {@code target} with {@code ro,nosuid,nodev}. A bind mount
-   * ignores flags on the first call, so the flags are applied by a second remount; if that
-   * fails the bind is undone so no writable mount is ever left behind.
+   * Bind-mounts {@code source} at {@code target} with {@code ro,nosuid,nodev}. The kernel ignores
+   * flags on the bind itself; util-linux's mount (2.27+) applies them with a second, internal
+   * remount. The result is checked in the mount table, and an older mount(8) gets the explicit
+   * remount; if the flags cannot be applied the bind is undone, so no writable mount is ever
+   * left behind.
    */
   public void bindReadOnly(Path source, Path target) throws IOException {
-    run("mount", "--bind", source.toString(), target.toString());
+    run("mount", "--bind", "-o", "ro,nosuid,nodev", source.toString(), target.toString());
     try {
-      run("mount", "-o", "remount,bind,ro,nosuid,nodev", target.toString());
+      if (!table.find(target).map(e -> e.readOnly() && e.options().contains("nosuid")
+          && e.options().contains("nodev")).orElse(false)) {
+        run("mount", "-o", "remount,bind,ro,nosuid,nodev", target.toString());
+      }
+      if (!table.find(target).map(MountEntry::readOnly).orElse(false)) {
+        throw new IOException("bind mount at " + target + " did not become read-only");
+      }
     } catch (IOException e) {
       unmount(target);
       throw e;

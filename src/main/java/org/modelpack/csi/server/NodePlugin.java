@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.config.DriverConfig;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
@@ -64,7 +65,8 @@ public final class NodePlugin implements AutoCloseable {
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(),
             () -> Files.isDirectory(config.volumesDir()) && Files.isWritable(config.volumesDir())),
-        new NodeService(config.nodeId(), config.serviceName(), volumes));
+        new NodeService(config.nodeId(), config.serviceName(), volumes),
+        new StoreAdminService(store));
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
@@ -72,8 +74,9 @@ public final class NodePlugin implements AutoCloseable {
   }
 
   /**
-   * A volume left in PULLING by a previous process has nobody finishing it; kubelet's retry
-   * starts it afresh, so its partial data goes now rather than lingering.
+   * A volume that never reached MOUNTED (its pull or mount was cut short by the previous
+   * process) has nobody finishing it; kubelet's retry starts it afresh, so its data goes now
+   * rather than lingering.
    */
   private static void removeInterruptedPulls(Path volumesDir, MountTable mounts)
       throws IOException {
@@ -81,7 +84,7 @@ public final class NodePlugin implements AutoCloseable {
     try (Stream<Path> dirs = Files.list(volumesDir)) {
       for (Path dir : dirs.toList()) {
         boolean interrupted = statuses.read(dir)
-            .map(s -> s.state() == VolumeState.PULLING).orElse(true);
+            .map(s -> s.state() != VolumeState.MOUNTED).orElse(true);
         if (interrupted && Files.isDirectory(dir) && mounts.mountsUnder(dir).isEmpty()) {
           log.warn("removing {}: its pull was interrupted by a restart", dir);
           FileTrees.delete(dir);

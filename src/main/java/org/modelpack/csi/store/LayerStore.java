@@ -329,9 +329,14 @@ public final class LayerStore implements AutoCloseable {
     return materializer.place(entry, modelDir, rawPath);
   }
 
-  /** Persists the volume's record (one atomic write per pull) and notes its use. */
+  /**
+   * Persists the volume's record (one atomic write per pull) and notes its use. Not fsynced: a
+   * record lost to a power cut only costs dedup bookkeeping (the volume's own hard links keep
+   * its files whole), while an fsync would sit on every publish's path.
+   */
   public void recordVolume(Path volumeDir, VolumeRecord record) throws IOException {
-    FileTrees.writeAtomically(volumeDir.resolve(VolumeRecord.FILE), JSON.writeValueAsBytes(record));
+    FileTrees.writeAtomically(volumeDir.resolve(VolumeRecord.FILE), JSON.writeValueAsBytes(record),
+        false);
     synchronized (lock) {
       for (VolumeRecord.Layer l : record.layers()) {
         Indexed i = index.get(l.key());

@@ -35,7 +35,12 @@ public final class StatusStore {
     }
   }
 
+  /**
+   * Atomic but not fsynced: a status describes mounts, and no mount survives the power cut that
+   * could roll the file back (after a reboot kubelet publishes again). A lost non-MOUNTED state
+   * means "incomplete" to a restarted driver, which starts that volume over.
+   */
   public void write(Path volumeDir, VolumeStatus status) throws IOException {
-    FileTrees.writeAtomically(volumeDir.resolve(FILE), json.writeValueAsBytes(status));
+    FileTrees.writeAtomically(volumeDir.resolve(FILE), json.writeValueAsBytes(status), false);
   }
 }

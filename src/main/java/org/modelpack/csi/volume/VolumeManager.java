@@ -108,6 +108,7 @@ public final class VolumeManager {
       status = pull(req, reference, volumeDir, modelDir);
     }
 
+    long mountStart = System.nanoTime();
     boolean createdTarget = false;
     try {
       if (!Files.isDirectory(req.targetPath())) {
@@ -125,8 +126,11 @@ public final class VolumeManager {
       throw new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId()
           + ": cannot mount the model at " + target + ": " + e.getMessage(), e);
     }
+    long mountDone = System.nanoTime();
     VolumeStatus mountedStatus = status.addTarget(target, clock.instant());
     statuses.write(volumeDir, mountedStatus);
+    log.debug("volume {}: mount {} ms, status {} ms", req.volumeId(),
+        (mountDone - mountStart) / 1_000_000, (System.nanoTime() - mountDone) / 1_000_000);
     log.info("volume {} serves {} at {}", req.volumeId(), req.reference(), target);
     return mountedStatus;
   }
@@ -139,10 +143,16 @@ public final class VolumeManager {
     statuses.write(volumeDir, status);
     try {
       ModelPuller p = puller.get();
+      long t0 = System.nanoTime();
       PullPlan plan = p.resolve(reference);
+      log.debug("volume {}: resolved {} in {} ms", req.volumeId(), reference,
+          (System.nanoTime() - t0) / 1_000_000);
       log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {})", req.volumeId(),
           reference, plan.layers().size(), plan.totalBytes(), plan.manifestDigest());
+      long t1 = System.nanoTime();
       p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir);
+      log.debug("volume {}: layers in place in {} ms", req.volumeId(),
+          (System.nanoTime() - t1) / 1_000_000);
       status = status.pulled(plan.manifestDigest(), clock.instant());
       statuses.write(volumeDir, status);
       return status;

@@ -24,12 +24,18 @@ import org.modelpack.csi.volume.VolumeManager;
  */
 public final class NodeService extends NodeGrpc.NodeImplBase {
   private final String nodeId;
+  private static final java.util.Set<Mode> WRITER_MODES = java.util.EnumSet.of(
+      Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER,
+      Mode.MULTI_NODE_SINGLE_WRITER, Mode.MULTI_NODE_MULTI_WRITER);
+
   private final String referenceKey;
+  private final String writableKey;
   private final VolumeManager volumes;
 
   public NodeService(String nodeId, String serviceName, VolumeManager volumes) {
     this.nodeId = nodeId;
     this.referenceKey = serviceName + "/reference";
+    this.writableKey = serviceName + "/writable";
     this.volumes = volumes;
   }
 
@@ -86,9 +92,25 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
       throw GrpcErrors.invalid("volume_context has no " + referenceKey
           + ": set it to the model's OCI reference (volumes without one are not supported yet)");
     }
-    boolean singleWriter = cap.hasAccessMode()
-        && cap.getAccessMode().getMode() == Mode.SINGLE_NODE_SINGLE_WRITER;
-    return new PublishRequest(r.getVolumeId(), target, reference, singleWriter);
+    Mode mode = cap.hasAccessMode() ? cap.getAccessMode().getMode() : Mode.UNKNOWN;
+    boolean writable = parseBool(r.getVolumeContextMap().get(writableKey), writableKey);
+    if (writable && (r.getReadonly() || !WRITER_MODES.contains(mode))) {
+      throw GrpcErrors.invalid(writableKey + "=true needs readonly=false and a writer access "
+          + "mode, got readonly=" + r.getReadonly() + " and " + mode);
+    }
+    return new PublishRequest(r.getVolumeId(), target, reference,
+        mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable);
+  }
+
+  private static boolean parseBool(String value, String key) {
+    if (value == null || value.isBlank()) {
+      return false;
+    }
+    return switch (value.trim().toLowerCase()) {
+      case "true", "1", "t", "yes" -> true;
+      case "false", "0", "f", "no" -> false;
+      default -> throw GrpcErrors.invalid(key + " must be true or false, got '" + value + "'");
+    };
   }
 
   private static Path targetPath(String value) {

@@ -49,6 +49,12 @@ public final class Mounter {
     log.debug("bind-mounted {} at {} read-only", source, target);
   }
 
+  /** Bind-mounts a volume's private copy read-write (still {@code nosuid,nodev}). */
+  public void bindWritable(Path source, Path target) throws IOException {
+    run("mount", "--bind", "-o", "nosuid,nodev", source.toString(), target.toString());
+    log.debug("bind-mounted {} at {} read-write", source, target);
+  }
+
   /** Unmounts {@code target} if it is a mount point; a busy mount is detached lazily. */
   public void unmount(Path target) throws IOException {
     while (table.isMountPoint(target)) {

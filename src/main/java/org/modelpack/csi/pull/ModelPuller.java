@@ -104,7 +104,7 @@ public final class ModelPuller {
    * writes the volume's record (one write per pull) into {@code volumeDir}.
    */
   public void materialize(PullPlan plan, Reference requested, String volumeId, Path volumeDir,
-      Path modelDir) {
+      Path modelDir, boolean privateCopies) {
     String context = "model " + plan.reference();
     ExecutorService pool = Executors.newFixedThreadPool(
         Math.max(1, Math.min(concurrency, plan.layers().size())), r -> {
@@ -117,7 +117,8 @@ public final class ModelPuller {
     try {
       Files.createDirectories(modelDir);
       for (LayerPlan layer : plan.layers()) {
-        futures.add(pool.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir)));
+        futures.add(pool.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir,
+            privateCopies)));
       }
       Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
       for (Future<Set<PlacementMethod>> f : futures) {
@@ -156,13 +157,13 @@ public final class ModelPuller {
   }
 
   private Set<PlacementMethod> pullLayer(Reference ref, String volumeId, LayerPlan layer,
-      Path modelDir) throws IOException, InterruptedException {
+      Path modelDir, boolean privateCopy) throws IOException, InterruptedException {
     long started = System.nanoTime();
     Ticket ticket = store.request(volumeId, request(layer),
         dest -> client.downloadBlob(ref, layer.layer(), dest));
     try {
       StoreEntry entry = ticket.await();
-      Set<PlacementMethod> used = store.materialize(entry, modelDir, layer.path());
+      Set<PlacementMethod> used = store.materialize(entry, modelDir, layer.path(), privateCopy);
       log.debug("volume {}: {} ready in {} ms via {}", volumeId, layer.describe(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), used);
       return used;

@@ -323,10 +323,10 @@ public final class LayerStore implements AutoCloseable {
 
   // ------------------------------------------------------------------ volumes
 
-  /** Links or clones an entry into a volume's model directory. */
-  public Set<PlacementMethod> materialize(StoreEntry entry, Path modelDir, String rawPath)
-      throws IOException {
-    return materializer.place(entry, modelDir, rawPath);
+  /** Links or clones an entry into a volume's model directory (copies it for a writable one). */
+  public Set<PlacementMethod> materialize(StoreEntry entry, Path modelDir, String rawPath,
+      boolean privateCopy) throws IOException {
+    return materializer.place(entry, modelDir, rawPath, privateCopy);
   }
 
   /**

@@ -30,15 +30,20 @@ public final class Materializer {
   /** Per target filesystem: does {@code cp --reflink=always} work from the store? */
   private final ConcurrentHashMap<Object, Boolean> reflinkWorks = new ConcurrentHashMap<>();
 
-  /** Places an entry; {@code rawPath} names the file for a blob and is ignored for a tree. */
-  public Set<PlacementMethod> place(StoreEntry entry, Path modelDir, String rawPath)
-      throws IOException {
+  /**
+   * Places an entry; {@code rawPath} names the file for a blob and is ignored for a tree. With
+   * {@code privateCopy} every file is a writable copy of its own (for writable volumes), never
+   * the store's inode.
+   */
+  public Set<PlacementMethod> place(StoreEntry entry, Path modelDir, String rawPath,
+      boolean privateCopy) throws IOException {
     Set<PlacementMethod> used = EnumSet.noneOf(PlacementMethod.class);
     String digest = entry.key().digest();
     if (entry.key().kind() == EntryKind.BLOB) {
       Path target = SafePath.resolve(modelDir, rawPath, digest);
       SafePath.createDirectories(modelDir, target.getParent(), digest);
-      used.add(linkOrClone(entry.path(), target, modelDir, rawPath, digest));
+      used.add(privateCopy ? copyPrivately(entry.path(), target, rawPath, digest)
+          : linkOrClone(entry.path(), target, modelDir, rawPath, digest));
       return used;
     }
     Path tree = entry.path();
@@ -65,7 +70,8 @@ public final class Materializer {
             throw new ConflictingPathException(rel, null, digest);
           }
         } else if (attrs.isRegularFile()) {
-          used.add(linkOrClone(file, target, modelDir, rel, digest));
+          used.add(privateCopy ? copyPrivately(file, target, rel, digest)
+              : linkOrClone(file, target, modelDir, rel, digest));
         }
         return FileVisitResult.CONTINUE;
       }
@@ -98,6 +104,19 @@ public final class Materializer {
       reflinkWorks.put(fs, false);
     }
     Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
+    return PlacementMethod.COPY;
+  }
+
+  private static PlacementMethod copyPrivately(Path source, Path target, String rel,
+      String digest) throws IOException {
+    try {
+      Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
+    } catch (FileAlreadyExistsException e) {
+      throw new ConflictingPathException(rel, null, digest);
+    }
+    boolean exec = Files.isExecutable(source);
+    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions
+        .fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
     return PlacementMethod.COPY;
   }
 

@@ -115,7 +115,11 @@ public final class VolumeManager {
         Files.createDirectories(req.targetPath());
         createdTarget = true;
       }
-      mounter.bindReadOnly(modelDir, req.targetPath());
+      if (req.writable()) {
+        mounter.bindWritable(modelDir, req.targetPath());
+      } else {
+        mounter.bindReadOnly(modelDir, req.targetPath());
+      }
     } catch (IOException | RuntimeException e) {
       if (createdTarget) {
         Files.deleteIfExists(req.targetPath());
@@ -150,7 +154,7 @@ public final class VolumeManager {
       log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {})", req.volumeId(),
           reference, plan.layers().size(), plan.totalBytes(), plan.manifestDigest());
       long t1 = System.nanoTime();
-      p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir);
+      p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir, req.writable());
       log.debug("volume {}: layers in place in {} ms", req.volumeId(),
           (System.nanoTime() - t1) / 1_000_000);
       status = status.pulled(plan.manifestDigest(), clock.instant());

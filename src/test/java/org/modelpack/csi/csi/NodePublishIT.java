@@ -322,4 +322,47 @@ class NodePublishIT {
     }
     assertThat(Files.readString(Path.of("/etc/passwd"))).doesNotContain("owned");
   }
+
+  @Test
+  void writableVolumeGetsPrivateCopiesWhileSharedVolumesKeepTheStoreInode() throws Exception {
+    Path shared = tmp.resolve("pods/w1/volumes/model");
+    Path writable = tmp.resolve("pods/w2/volumes/model");
+    PushedArtifact a = ModelArtifactBuilder.create(tmp.resolve("aw"))
+        .rawFile("weights.bin", 50_000, 40).push(pusher, ref("models/writable:v1"));
+    PushedFile f = a.files().get(0);
+    Path storeFile = root.resolve("store/blobs/sha256/" + f.sha256());
+    csi.node().nodePublishVolume(publish("csi-shared-ro", shared, a.reference().toString())
+        .build());
+    csi.node().nodePublishVolume(publish("csi-writable", writable, a.reference().toString())
+        .putVolumeContext("model.csi.modelpack.org/writable", "true").setReadonly(false).build());
+
+    Object storeInode = Files.getAttribute(storeFile, "unix:ino");
+    assertThat(Files.getAttribute(shared.resolve("weights.bin"), "unix:ino")).isEqualTo(storeInode);
+    assertThat(Files.getAttribute(writable.resolve("weights.bin"), "unix:ino"))
+        .isNotEqualTo(storeInode);
+    Files.writeString(writable.resolve("weights.bin"), "changed by the pod");
+    Files.writeString(writable.resolve("scratch.txt"), "new file");
+    assertThat(sha256(storeFile)).isEqualTo(f.sha256());
+    assertThat(sha256(shared.resolve("weights.bin"))).isEqualTo(f.sha256());
+    assertThatThrownBy(() -> Files.writeString(shared.resolve("weights.bin"), "x"))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+
+    csi.node().nodeUnpublishVolume(unpublish("csi-writable", writable));
+    csi.node().nodeUnpublishVolume(unpublish("csi-shared-ro", shared));
+    assertVolumeGone("csi-writable", writable);
+    assertVolumeGone("csi-shared-ro", shared);
+  }
+
+  @Test
+  void writableWithReadonlyOrAReaderModeIsRefused() {
+    String reference = legacy.reference().toString();
+    Path target = tmp.resolve("pods/w3/volumes/model");
+    assertThat(codeOf(() -> csi.node().nodePublishVolume(publish("csi-w3", target, reference)
+        .putVolumeContext("model.csi.modelpack.org/writable", "true").setReadonly(true).build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(() -> csi.node().nodePublishVolume(publish("csi-w3", target, reference)
+        .putVolumeContext("model.csi.modelpack.org/writable", "maybe").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(target).doesNotExist();
+  }
 }

@@ -147,4 +147,51 @@ class ConfigLoaderTest {
     Path empty = Files.writeString(dir.resolve("empty.yaml"), "");
     assertThat(loader(Map.of()).load(empty).serviceName()).isEqualTo("model.csi.modelpack.org");
   }
+
+  @Test
+  void cacheKeysDefaultToAStoreUnderRootDir() {
+    DriverConfig c = loader(Map.of()).parse("root_dir: /r");
+    assertThat(c.cache().dir()).isEqualTo(Path.of("/r/store"));
+    assertThat(c.cache().maxSizeBytes()).isZero();
+    assertThat(c.cache().highWatermarkPercent()).isEqualTo(85);
+    assertThat(c.cache().lowWatermarkPercent()).isEqualTo(70);
+    assertThat(c.pull().nodeLayerConcurrency()).isZero();
+  }
+
+  @Test
+  void cacheKeysAreRead() {
+    DriverConfig c = loader(Map.of()).parse("""
+        cache:
+          dir: /mnt/fast/store
+          max_size: 500GiB
+          high_watermark: 90%
+          low_watermark: 60
+        pull_config:
+          node_layer_concurrency: 8
+        """);
+    assertThat(c.cache().dir()).isEqualTo(Path.of("/mnt/fast/store"));
+    assertThat(c.cache().maxSizeBytes()).isEqualTo(500L << 30);
+    assertThat(c.cache().highWatermarkPercent()).isEqualTo(90);
+    assertThat(c.cache().lowWatermarkPercent()).isEqualTo(60);
+    assertThat(c.pull().nodeLayerConcurrency()).isEqualTo(8);
+  }
+
+  @Test
+  void lowWatermarkAboveHighIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("cache: {high_watermark: 50, low_watermark: 60}"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cache.low_watermark");
+  }
+
+  @Test
+  void watermarkOutsideZeroToHundredIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("cache: {high_watermark: 150}"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cache.high_watermark");
+  }
+
+  @Test
+  void negativeNodeLayerConcurrencyIsRejected() {
+    assertThatThrownBy(() -> loader(Map.of()).parse("pull_config: {node_layer_concurrency: -1}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("pull_config.node_layer_concurrency");
+  }
 }

@@ -1,9 +1,9 @@
 package org.modelpack.csi.pull;
 
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.fs.NoSpace;
 import org.modelpack.csi.materialize.ConflictingPathException;
 import org.modelpack.csi.materialize.UnsafePathException;
 import org.modelpack.csi.registry.RegistryException;
@@ -27,7 +27,7 @@ final class Failures {
       };
       return new DriverException(kind, context + ": " + r.getMessage(), r);
     }
-    if (isNoSpace(e)) {
+    if (NoSpace.causedBy(e)) {
       return new DriverException(ErrorKind.RESOURCE_EXHAUSTED,
           context + ": no space left on device", e);
     }
@@ -43,16 +43,4 @@ final class Failures {
     return new DriverException(ErrorKind.INTERNAL, context + ": " + e, e);
   }
 
-  static boolean isNoSpace(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof FileSystemException fse
-          && String.valueOf(fse.getReason()).contains("No space left")) {
-        return true;
-      }
-      if (String.valueOf(t.getMessage()).contains("No space left on device")) {
-        return true;
-      }
-    }
-    return false;
-  }
 }

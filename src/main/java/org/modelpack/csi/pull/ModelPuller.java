@@ -17,7 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.oci.Manifest;
@@ -43,7 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelPuller {
   private static final Logger log = LoggerFactory.getLogger(ModelPuller.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -107,11 +106,7 @@ public final class ModelPuller {
       Path modelDir, boolean privateCopies) {
     String context = "model " + plan.reference();
     ExecutorService pool = Executors.newFixedThreadPool(
-        Math.max(1, Math.min(concurrency, plan.layers().size())), r -> {
-          Thread t = new Thread(r, "pull-" + THREADS.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        Math.max(1, Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
     List<Future<Set<PlacementMethod>>> futures = new ArrayList<>();
     boolean ok = false;
     try {

@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.Manifest;
@@ -63,13 +63,8 @@ public final class RegistryClient implements AutoCloseable {
   public RegistryClient(RegistrySettings settings, DockerConfigCredentials credentials) {
     this.settings = settings;
     this.credentials = credentials;
-    AtomicInteger n = new AtomicInteger();
     // Own executor so close() can release the client's threads (JDK 17 HttpClient has no close).
-    this.executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "registry-http-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor = Executors.newCachedThreadPool(DaemonThreads.named("registry-http"));
     HttpClient.Builder b = HttpClient.newBuilder()
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(settings.connectTimeout())

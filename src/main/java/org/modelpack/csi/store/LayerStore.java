@@ -28,8 +28,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.fs.NoSpace;
 import org.modelpack.csi.oci.Digest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,12 +92,7 @@ public final class LayerStore implements AutoCloseable {
         : null;
     this.policy = policy;
     this.clock = clock;
-    AtomicInteger n = new AtomicInteger();
-    this.executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "store-ingest-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor = Executors.newCachedThreadPool(DaemonThreads.named("store-ingest"));
   }
 
   /**
@@ -193,7 +189,7 @@ public final class LayerStore implements AutoCloseable {
     try {
       return ingester.ingest(req, fetcher);
     } catch (IOException e) {
-      if (!isNoSpace(e)) {
+      if (!NoSpace.causedBy(e)) {
         throw e;
       }
       EvictionResult freed = evictUnreferenced(Long.MAX_VALUE, 0);
@@ -502,15 +498,6 @@ public final class LayerStore implements AutoCloseable {
     } catch (IOException e) {
       return 0;
     }
-  }
-
-  static boolean isNoSpace(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (String.valueOf(t.getMessage()).contains("No space left on device")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Override

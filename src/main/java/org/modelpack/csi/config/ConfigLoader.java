@@ -12,6 +12,7 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -38,7 +39,8 @@ public final class ConfigLoader {
       "service_name", "root_dir", "csi_endpoint", "node_id", "metrics_addr",
       "pull_config", "pull_config.docker_config_dir", "pull_config.concurrency",
       "pull_config.proxy_url", "pull_config.plain_http_registries",
-      "pull_config.node_layer_concurrency",
+      "pull_config.node_layer_concurrency", "pull_config.publish_wait_seconds",
+      "pull_config.orphan_timeout",
       "cache", "cache.dir", "cache.max_size", "cache.high_watermark", "cache.low_watermark",
       "features", "features.check_disk_quota", "features.disk_usage_limit");
 
@@ -152,7 +154,46 @@ public final class ConfigLoader {
       throw new ConfigException("config key pull_config.node_layer_concurrency: must be 0 "
           + "(unlimited) or more, got " + nodeLayers);
     }
-    return new PullConfig(dockerDir, concurrency, proxy, plain, nodeLayers);
+    int wait = integer(node, "publish_wait_seconds", "pull_config.publish_wait_seconds", 100);
+    if (wait < 0 || wait > 110) {
+      throw new ConfigException("config key pull_config.publish_wait_seconds: must be 0-110 "
+          + "(kubelet abandons a call after 120 s), got " + wait);
+    }
+    Duration orphan = duration(node, "orphan_timeout", "pull_config.orphan_timeout",
+        Duration.ofMinutes(10));
+    return new PullConfig(dockerDir, concurrency, proxy, plain, nodeLayers,
+        Duration.ofSeconds(wait), orphan);
+  }
+
+  /** A Go-style duration ({@code 90s}, {@code 10m}, {@code 1h30m}) or a number of seconds. */
+  private static Duration duration(JsonNode node, String key, String fullKey, Duration def) {
+    JsonNode v = node.path(key);
+    if (v.isMissingNode() || v.isNull()) {
+      return def;
+    }
+    String text = v.asText().trim();
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("(\\d+)(ms|h|m|s)").matcher(text);
+    if (text.matches("\\d+")) {
+      return Duration.ofSeconds(Long.parseLong(text));
+    }
+    Duration d = Duration.ZERO;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      long n = Long.parseLong(m.group(1));
+      d = d.plus(switch (m.group(2)) {
+        case "h" -> Duration.ofHours(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "s" -> Duration.ofSeconds(n);
+        default -> Duration.ofMillis(n);
+      });
+      end = m.end();
+    }
+    if (end != text.length() || end == 0 || d.isZero()) {
+      throw new ConfigException("config key " + fullKey + ": '" + text
+          + "' is not a duration such as 90s, 10m or 1h");
+    }
+    return d;
   }
 
   private CacheConfig cacheConfig(JsonNode node, Path rootDir) {

@@ -1,6 +1,7 @@
 package org.modelpack.csi.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -11,10 +12,12 @@ import java.util.Set;
  * @param proxyUrl optional HTTP proxy for registry traffic
  * @param plainHttpRegistries registry hosts reached over plain HTTP (loopback always is)
  * @param nodeLayerConcurrency layers downloading at once across all pulls; 0 = unlimited
+ * @param publishWait how long a publish waits for its pull before answering ABORTED
+ * @param orphanTimeout a background pull nobody asks about for this long is removed
  */
 public record PullConfig(
     Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries,
-    int nodeLayerConcurrency) {
+    int nodeLayerConcurrency, Duration publishWait, Duration orphanTimeout) {
 
   public static final int DEFAULT_CONCURRENCY = 5;
 

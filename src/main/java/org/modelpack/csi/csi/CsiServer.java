@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +35,9 @@ public final class CsiServer implements AutoCloseable {
   }
 
   /**
-   * Removes a stale socket file, then listens. The socket's directory is created 0750 first so
-   * the socket is never reachable by others in the moment before its own mode is tightened.
+   * Removes a stale socket file, then listens. The socket is bound under a temporary name,
+   * tightened to 0660 and only then renamed to its real path, so nobody can ever connect
+   * through a more permissive mode.
    */
   public static CsiServer start(Path socket, List<BindableService> services) throws IOException {
     Path dir = socket.toAbsolutePath().getParent();
@@ -49,16 +51,19 @@ public final class CsiServer implements AutoCloseable {
     if (Files.deleteIfExists(socket)) {
       log.info("removed stale socket {}", socket);
     }
+    Path binding = dir.resolve("." + socket.getFileName() + "." + ProcessHandle.current().pid());
+    Files.deleteIfExists(binding);
     EventLoopGroup boss = new EpollEventLoopGroup(1);
     EventLoopGroup workers = new EpollEventLoopGroup(2);
     NettyServerBuilder builder = NettyServerBuilder
-        .forAddress(new DomainSocketAddress(socket.toString()))
+        .forAddress(new DomainSocketAddress(binding.toString()))
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers);
     services.forEach(builder::addService);
     Server server = builder.build().start();
-    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+    Files.setPosixFilePermissions(binding, PosixFilePermissions.fromString("rw-rw----"));
+    Files.move(binding, socket, StandardCopyOption.ATOMIC_MOVE);
     log.info("CSI server listening on unix://{}", socket);
     return new CsiServer(socket, server, boss, workers);
   }

@@ -104,6 +104,13 @@ public final class ModelPuller {
    */
   public void materialize(PullPlan plan, Reference requested, String volumeId, Path volumeDir,
       Path modelDir, boolean privateCopies) {
+    materialize(plan, requested, volumeId, volumeDir, modelDir, privateCopies, new PullProgress());
+  }
+
+  /** As above, reporting bytes on the node so far through {@code progress}. */
+  public void materialize(PullPlan plan, Reference requested, String volumeId, Path volumeDir,
+      Path modelDir, boolean privateCopies, PullProgress progress) {
+    progress.total(plan.totalBytes());
     String context = "model " + plan.reference();
     ExecutorService pool = Executors.newFixedThreadPool(
         Math.max(1, Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
@@ -113,7 +120,7 @@ public final class ModelPuller {
       Files.createDirectories(modelDir);
       for (LayerPlan layer : plan.layers()) {
         futures.add(pool.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir,
-            privateCopies)));
+            privateCopies, progress)));
       }
       Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
       for (Future<Set<PlacementMethod>> f : futures) {
@@ -152,10 +159,12 @@ public final class ModelPuller {
   }
 
   private Set<PlacementMethod> pullLayer(Reference ref, String volumeId, LayerPlan layer,
-      Path modelDir, boolean privateCopy) throws IOException, InterruptedException {
+      Path modelDir, boolean privateCopy, PullProgress progress)
+      throws IOException, InterruptedException {
     long started = System.nanoTime();
     Ticket ticket = store.request(volumeId, request(layer),
         dest -> client.downloadBlob(ref, layer.layer(), dest));
+    progress.track(ticket, layer.layer().size());
     try {
       StoreEntry entry = ticket.await();
       Set<PlacementMethod> used = store.materialize(entry, modelDir, layer.path(), privateCopy);

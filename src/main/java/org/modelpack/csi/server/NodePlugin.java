@@ -24,6 +24,7 @@ import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
 import org.modelpack.csi.volume.StatusStore;
 import org.modelpack.csi.volume.VolumeManager;
+import org.modelpack.csi.volume.VolumeSettings;
 import org.modelpack.csi.volume.VolumeState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,13 +36,15 @@ public final class NodePlugin implements AutoCloseable {
   private final DriverConfig config;
   private final RegistryClient registry;
   private final LayerStore store;
+  private final VolumeManager volumes;
   private final CsiServer server;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      CsiServer server) {
+      VolumeManager volumes, CsiServer server) {
     this.config = config;
     this.registry = registry;
     this.store = store;
+    this.volumes = volumes;
     this.server = server;
   }
 
@@ -61,7 +64,8 @@ public final class NodePlugin implements AutoCloseable {
     ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
         Clock.systemUTC());
     VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
-        new Mounter(mounts), Clock.systemUTC());
+        new Mounter(mounts), Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
+            config.pull().orphanTimeout()));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(),
             () -> Files.isDirectory(config.volumesDir()) && Files.isWritable(config.volumesDir())),
@@ -70,7 +74,7 @@ public final class NodePlugin implements AutoCloseable {
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, store, server);
+    return new NodePlugin(config, registry, store, volumes, server);
   }
 
   /**
@@ -108,6 +112,7 @@ public final class NodePlugin implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    volumes.close();
     store.close();
     registry.close();
   }

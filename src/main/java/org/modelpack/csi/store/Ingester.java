@@ -31,6 +31,12 @@ final class Ingester {
   }
 
   StoreEntry ingest(LayerRequest req, BlobFetcher fetcher) throws IOException {
+    return ingest(req, fetcher, p -> { });
+  }
+
+  /** As above; {@code partialFile} learns where the download is written, for progress. */
+  StoreEntry ingest(LayerRequest req, BlobFetcher fetcher,
+      java.util.function.Consumer<Path> partialFile) throws IOException {
     LayerKey key = req.key();
     Path target = layout.path(key);
     String unique = key.digest().replace(':', '-') + "-" + ProcessHandle.current().pid() + "-"
@@ -39,6 +45,7 @@ final class Ingester {
     Files.createDirectories(layout.ingest());
     Files.createDirectories(target.getParent());
     try {
+      partialFile.accept(partial);
       fetcher.fetch(partial);
       if (key.kind() == EntryKind.BLOB) {
         long size = Files.size(partial);

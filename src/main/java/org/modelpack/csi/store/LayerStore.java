@@ -171,7 +171,7 @@ public final class LayerStore implements AutoCloseable {
         downloadPermits.acquire();
       }
       try {
-        entry = ingestMakingRoom(flight.request, owner.fetcher);
+        entry = ingestMakingRoom(flight, owner.fetcher);
       } finally {
         if (downloadPermits != null) {
           downloadPermits.release();
@@ -185,9 +185,10 @@ public final class LayerStore implements AutoCloseable {
   }
 
   /** Before failing a download for lack of space, evict unreferenced entries and try once more. */
-  private StoreEntry ingestMakingRoom(LayerRequest req, BlobFetcher fetcher) throws IOException {
+  private StoreEntry ingestMakingRoom(Flight flight, BlobFetcher fetcher) throws IOException {
+    LayerRequest req = flight.request;
     try {
-      return ingester.ingest(req, fetcher);
+      return ingester.ingest(req, fetcher, p -> flight.partial = p);
     } catch (IOException e) {
       if (!NoSpace.causedBy(e)) {
         throw e;
@@ -198,7 +199,7 @@ public final class LayerStore implements AutoCloseable {
       }
       log.warn("out of space ingesting {}; evicted {} entries ({} bytes), retrying",
           req.digest(), freed.evicted().size(), freed.bytesFreed());
-      return ingester.ingest(req, fetcher);
+      return ingester.ingest(req, fetcher, p -> flight.partial = p);
     }
   }
 
@@ -264,6 +265,8 @@ public final class LayerStore implements AutoCloseable {
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     Waiter owner;
     Future<?> task;
+    /** Where the current download writes; read without the lock, for progress only. */
+    volatile Path partial;
     boolean done;
     boolean cancelled;
 
@@ -308,6 +311,19 @@ public final class LayerStore implements AutoCloseable {
           throw new IOException("download was interrupted", ie);
         }
         throw new IOException(c);
+      }
+    }
+
+    @Override
+    public long bytesDone() {
+      if (result.isDone() && !result.isCompletedExceptionally()) {
+        return result.join().size();
+      }
+      Path p = flight == null ? null : flight.partial;
+      try {
+        return p == null ? 0 : Files.size(p);
+      } catch (IOException e) {
+        return 0;
       }
     }
 

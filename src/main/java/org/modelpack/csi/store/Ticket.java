@@ -10,6 +10,12 @@ public interface Ticket {
    */
   StoreEntry await() throws IOException, InterruptedException;
 
+  /**
+   * Bytes of this layer on the node so far: all of them once the entry is ready, else what the
+   * download has written.
+   */
+  long bytesDone();
+
   /** Leaves the line; the download goes on while anyone else still wants the layer. */
   void cancel();
 }

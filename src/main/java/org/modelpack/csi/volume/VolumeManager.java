@@ -9,8 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.fs.FileTrees;
@@ -24,27 +29,47 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the lifecycle of inline volumes: pull the model into {@code <root>/volumes/<id>/model},
- * bind-mount it read-only at each target, and remove everything when the last target goes.
- * One operation per volume runs at a time; a concurrent one is refused with ABORTED so kubelet
- * retries later instead of piling up.
+ * bind-mount it at each target, and remove everything when the last target goes.
+ *
+ * <p>Pulls run in the background and outlive the RPC that started them: a publish waits up to
+ * {@link VolumeSettings#publishWait()} and otherwise answers ABORTED with the progress; kubelet's
+ * next call joins the same pull and mounts once it is done. A failed pull is reported to the
+ * next call, and the call after starts afresh. A pull nobody asks about within
+ * {@link VolumeSettings#orphanTimeout()} is cancelled and its data removed (kubelet may never
+ * call again). Operations on one volume are serialised by a short per-volume lock.
  */
-public final class VolumeManager {
+public final class VolumeManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VolumeManager.class);
   static final String MODEL_DIR = "model";
+  private static final long LOCK_WAIT_SECONDS = 30;
 
   private final Path volumesDir;
   private final Supplier<ModelPuller> puller;
   private final Mounter mounter;
   private final StatusStore statuses = new StatusStore();
   private final Clock clock;
+  private final VolumeSettings settings;
   private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, PullJob> jobs = new ConcurrentHashMap<>();
+  private final ExecutorService pulls = Executors.newCachedThreadPool(
+      DaemonThreads.named("volume-pull"));
+  private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
+      DaemonThreads.named("orphan-reaper"));
 
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
       Clock clock) {
+    this(volumesDir, puller, mounter, clock, VolumeSettings.DEFAULT);
+  }
+
+  public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
+      Clock clock, VolumeSettings settings) {
     this.volumesDir = volumesDir;
     this.puller = puller;
     this.mounter = mounter;
     this.clock = clock;
+    this.settings = settings;
+    long period = Math.max(1, Math.min(30, settings.orphanTimeout().toSeconds() / 4));
+    reaper.scheduleWithFixedDelay(this::reapOrphans, period, period, TimeUnit.SECONDS);
   }
 
   public Path volumeDir(String volumeId) {
@@ -56,21 +81,49 @@ public final class VolumeManager {
     return statuses.read(volumeDir(volumeId));
   }
 
-  /** Pulls (unless already pulled) and mounts. Idempotent for the same volume and target. */
+  /**
+   * Pulls (unless already pulled or pulling) and mounts. Idempotent for the same volume and
+   * target. Answers ABORTED with the progress while the pull takes longer than the publish wait.
+   */
   public VolumeStatus publish(PublishRequest req) {
     Reference reference = parseReference(req.reference());
-    return locked(req.volumeId(), () -> doPublish(req, reference));
+    Object prepared = locked(req.volumeId(), () -> prepare(req, reference));
+    if (prepared instanceof VolumeStatus done) {
+      return done;
+    }
+    PullJob job = (PullJob) prepared;
+    boolean finished;
+    try {
+      finished = job.await(settings.publishWait());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId()
+          + ": interrupted while waiting for its pull", e);
+    }
+    if (!finished) {
+      job.touch();
+      recordProgress(job);
+      throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
+          + job.progressMessage());
+    }
+    return locked(req.volumeId(), () -> finish(req, job));
   }
 
   /** Unmounts the target and, once no target is left, deletes the volume's data. Idempotent. */
   public void unpublish(String volumeId, Path target) {
     locked(volumeId, () -> {
+      PullJob job = jobs.remove(volumeId);
+      if (job != null && !job.isDone()) {
+        log.info("volume {}: unpublished while pulling; cancelling the pull", volumeId);
+        job.cancelAndWait();
+      }
       doUnpublish(volumeId, target);
       return null;
     });
   }
 
-  private VolumeStatus doPublish(PublishRequest req, Reference reference) throws IOException {
+  /** Returns the mounted status, or the job to wait for. Runs under the volume's lock. */
+  private Object prepare(PublishRequest req, Reference reference) throws IOException {
     Path volumeDir = volumeDir(req.volumeId());
     Path modelDir = volumeDir.resolve(MODEL_DIR);
     String target = req.targetPath().toString();
@@ -99,15 +152,96 @@ public final class VolumeManager {
           + existing.get().targetPaths());
     }
 
-    VolumeStatus status;
-    boolean reuse = existing.isPresent() && existing.get().hasModel()
-        && existing.get().reference().equals(req.reference()) && Files.isDirectory(modelDir);
-    if (reuse) {
-      status = existing.get();
-    } else {
-      status = pull(req, reference, volumeDir, modelDir);
+    PullJob job = jobs.get(req.volumeId());
+    if (job != null) {
+      if (!job.reference.equals(req.reference())) {
+        throw new DriverException(ErrorKind.ALREADY_EXISTS, "volume " + req.volumeId()
+            + " is pulling reference " + job.reference + ", not " + req.reference());
+      }
+      job.touch();
+      return job;
     }
+    if (existing.isPresent() && existing.get().hasModel()
+        && existing.get().reference().equals(req.reference()) && Files.isDirectory(modelDir)) {
+      return mount(req, existing.get());
+    }
+    return startPull(req, reference, volumeDir, modelDir);
+  }
 
+  /** Collects a finished pull: its error once, or a mount. Runs under the volume's lock. */
+  private VolumeStatus finish(PublishRequest req, PullJob job) throws IOException {
+    jobs.remove(req.volumeId(), job);
+    VolumeStatus pulled = job.outcome();
+    Optional<VolumeStatus> current = statuses.read(volumeDir(req.volumeId()));
+    if (current.isPresent() && current.get().targetPaths().contains(req.targetPath().toString())
+        && mounter.table().isMountPoint(req.targetPath())) {
+      return current.get(); // a concurrent call for the same target mounted it already
+    }
+    return mount(req, current.orElse(pulled));
+  }
+
+  private PullJob startPull(PublishRequest req, Reference reference, Path volumeDir,
+      Path modelDir) throws IOException {
+    FileTrees.delete(volumeDir);
+    Files.createDirectories(volumeDir);
+    VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), clock.instant());
+    statuses.write(volumeDir, status);
+    PullJob job = new PullJob(req.volumeId(), req.reference(), clock);
+    jobs.put(req.volumeId(), job);
+    job.started(pulls.submit(() -> runPull(job, req, reference, volumeDir, modelDir, status)));
+    return job;
+  }
+
+  private void runPull(PullJob job, PublishRequest req, Reference reference, Path volumeDir,
+      Path modelDir, VolumeStatus pulling) {
+    job.running();
+    try {
+      ModelPuller p = puller.get();
+      long t0 = System.nanoTime();
+      PullPlan plan = p.resolve(reference);
+      log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}; resolved in {} ms)",
+          req.volumeId(), reference, plan.layers().size(), plan.totalBytes(),
+          plan.manifestDigest(), (System.nanoTime() - t0) / 1_000_000);
+      p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir, req.writable(),
+          job.progress);
+      VolumeStatus pulled = pulling.pulled(plan.manifestDigest(), clock.instant());
+      statuses.write(volumeDir, pulled);
+      job.succeeded(pulled);
+    } catch (Throwable e) {
+      DriverException error = e instanceof DriverException d ? d
+          : new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId() + ": " + e, e);
+      // Nothing of a failed pull is kept: kubelet may never call unpublish for it.
+      try {
+        removeVolume(req.volumeId(), volumeDir);
+      } catch (IOException | RuntimeException cleanup) {
+        log.warn("volume {}: cleanup after a failed pull failed: {}", req.volumeId(),
+            cleanup.toString());
+      }
+      log.warn("volume {}: pull of {} failed: {}", req.volumeId(), reference, error.getMessage());
+      job.failed(error);
+    }
+  }
+
+  private void recordProgress(PullJob job) {
+    try {
+      Path dir = volumeDir(job.volumeId);
+      statuses.read(dir).filter(s -> s.state() == VolumeState.PULLING).ifPresent(s -> {
+        try {
+          statuses.write(dir, s.withProgress(job.progressNow(), clock.instant()));
+        } catch (IOException e) {
+          log.debug("cannot record progress of {}: {}", job.volumeId, e.getMessage());
+        }
+      });
+    } catch (RuntimeException e) {
+      log.debug("cannot record progress of {}: {}", job.volumeId, e.getMessage());
+    }
+  }
+
+  /** Bind-mounts the pulled model at the request's target. Runs under the volume's lock. */
+  private VolumeStatus mount(PublishRequest req, VolumeStatus status) throws IOException {
+    Path volumeDir = volumeDir(req.volumeId());
+    Path modelDir = volumeDir.resolve(MODEL_DIR);
+    String target = req.targetPath().toString();
     long mountStart = System.nanoTime();
     boolean createdTarget = false;
     try {
@@ -139,34 +273,6 @@ public final class VolumeManager {
     return mountedStatus;
   }
 
-  private VolumeStatus pull(PublishRequest req, Reference reference, Path volumeDir,
-      Path modelDir) throws IOException {
-    FileTrees.delete(volumeDir);
-    Files.createDirectories(volumeDir);
-    VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), clock.instant());
-    statuses.write(volumeDir, status);
-    try {
-      ModelPuller p = puller.get();
-      long t0 = System.nanoTime();
-      PullPlan plan = p.resolve(reference);
-      log.debug("volume {}: resolved {} in {} ms", req.volumeId(), reference,
-          (System.nanoTime() - t0) / 1_000_000);
-      log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {})", req.volumeId(),
-          reference, plan.layers().size(), plan.totalBytes(), plan.manifestDigest());
-      long t1 = System.nanoTime();
-      p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir, req.writable());
-      log.debug("volume {}: layers in place in {} ms", req.volumeId(),
-          (System.nanoTime() - t1) / 1_000_000);
-      status = status.pulled(plan.manifestDigest(), clock.instant());
-      statuses.write(volumeDir, status);
-      return status;
-    } catch (RuntimeException | IOException e) {
-      // Nothing of a failed pull is kept: kubelet may never call unpublish for it.
-      removeVolume(req.volumeId(), volumeDir);
-      throw e;
-    }
-  }
-
   private void doUnpublish(String volumeId, Path target) throws IOException {
     Path volumeDir = volumeDir(volumeId);
     mounter.unmount(target);
@@ -187,6 +293,30 @@ public final class VolumeManager {
       statuses.write(volumeDir, status.get().withTargets(remaining, clock.instant()));
       log.info("volume {} unpublished from {}; still published at {}", volumeId, target,
           remaining);
+    }
+  }
+
+  /** Cancels and removes pulls that nobody has asked about within the orphan timeout. */
+  void reapOrphans() {
+    for (PullJob job : List.copyOf(jobs.values())) {
+      if (!job.unaskedFor(settings.orphanTimeout())) {
+        continue;
+      }
+      try {
+        locked(job.volumeId, () -> {
+          if (jobs.remove(job.volumeId, job)) {
+            log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
+                job.volumeId, job.reference, settings.orphanTimeout());
+            job.cancelAndWait();
+            if (mounter.table().mountsUnder(volumeDir(job.volumeId)).isEmpty()) {
+              removeVolume(job.volumeId, volumeDir(job.volumeId));
+            }
+          }
+          return null;
+        });
+      } catch (RuntimeException e) {
+        log.warn("volume {}: orphan cleanup failed: {}", job.volumeId, e.getMessage());
+      }
     }
   }
 
@@ -212,9 +342,14 @@ public final class VolumeManager {
   private <T> T locked(String volumeId, VolumeOperation<T> op) {
     VolumeIds.requireSafe(volumeId);
     ReentrantLock lock = locks.computeIfAbsent(volumeId, k -> new ReentrantLock());
-    if (!lock.tryLock()) {
-      throw new DriverException(ErrorKind.ABORTED,
-          "an operation on volume " + volumeId + " is already in progress");
+    try {
+      if (!lock.tryLock(LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        throw new DriverException(ErrorKind.ABORTED,
+            "an operation on volume " + volumeId + " is already in progress");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DriverException(ErrorKind.ABORTED, "interrupted waiting for volume " + volumeId);
     }
     try {
       return op.run();
@@ -224,5 +359,12 @@ public final class VolumeManager {
     } finally {
       lock.unlock();
     }
+  }
+
+  @Override
+  public void close() {
+    reaper.shutdownNow();
+    jobs.values().forEach(PullJob::cancelAndWait);
+    pulls.shutdownNow();
   }
 }

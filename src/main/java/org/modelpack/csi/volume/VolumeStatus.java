@@ -23,7 +23,12 @@ public record VolumeStatus(
     @JsonProperty("target_paths") List<String> targetPaths,
     @JsonProperty("created_at") Instant createdAt,
     @JsonProperty("updated_at") Instant updatedAt,
-    @JsonProperty("error") String error) {
+    @JsonProperty("error") String error,
+    @JsonProperty("progress") Progress progress) {
+
+  /** Bytes of the model on the node so far, while a pull runs. */
+  public record Progress(@JsonProperty("done_bytes") long doneBytes,
+      @JsonProperty("total_bytes") long totalBytes) {}
 
   public VolumeStatus {
     targetPaths = targetPaths == null ? List.of() : List.copyOf(targetPaths);
@@ -31,18 +36,18 @@ public record VolumeStatus(
 
   public static VolumeStatus pulling(String volumeId, String reference, Instant now) {
     return new VolumeStatus(volumeId, reference, VolumeState.PULLING, true, null, List.of(), now,
-        now, null);
+        now, null, null);
   }
 
   public VolumeStatus pulled(String digest, Instant now) {
     return new VolumeStatus(volumeId, reference, VolumeState.PULL_SUCCEEDED, inline, digest,
-        targetPaths, createdAt, now, null);
+        targetPaths, createdAt, now, null, null);
   }
 
   public VolumeStatus withTargets(List<String> targets, Instant now) {
     VolumeState s = targets.isEmpty() ? VolumeState.UMOUNTED : VolumeState.MOUNTED;
     return new VolumeStatus(volumeId, reference, s, inline, manifestDigest, targets, createdAt,
-        now, null);
+        now, null, null);
   }
 
   public VolumeStatus addTarget(String target, Instant now) {
@@ -51,6 +56,11 @@ public record VolumeStatus(
       t.add(target);
     }
     return withTargets(t, now);
+  }
+
+  public VolumeStatus withProgress(Progress p, Instant now) {
+    return new VolumeStatus(volumeId, reference, state, inline, manifestDigest, targetPaths,
+        createdAt, now, error, p);
   }
 
   public boolean hasModel() {

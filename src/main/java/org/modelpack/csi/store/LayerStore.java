@@ -209,8 +209,10 @@ public final class LayerStore implements AutoCloseable {
   private void succeeded(Flight flight, StoreEntry entry) {
     List<Waiter> waiting;
     synchronized (lock) {
-      Indexed indexed = new Indexed(entry, clock.instant());
-      index.put(entry.key(), indexed);
+      // A cancelled flight can finish after a newer one for the same key: keep the indexed
+      // entry and the volumes that already reference it.
+      Indexed indexed = index.computeIfAbsent(entry.key(), k -> new Indexed(entry, null));
+      indexed.lastUsed = clock.instant();
       if (flights.get(entry.key()) == flight) {
         flights.remove(entry.key());
       }

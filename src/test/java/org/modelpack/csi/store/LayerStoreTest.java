@@ -271,6 +271,63 @@ class LayerStoreTest {
     assertThat(fetches).hasValue(2);
   }
 
+  @Test
+  void aCancelledDownloadThatFinishesLateNeitherReplacesNorUnreferencesTheNewerEntry()
+      throws Exception {
+    LayerStore store = open(0, NO_EVICTION);
+    Blob blob = blob("late", 10_000);
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch lateDone = new CountDownLatch(1);
+    // A fetch whose bytes were all written when the cancellation came: it finishes anyway.
+    BlobFetcher late = dest -> {
+      Files.write(dest, blob.bytes);
+      started.countDown();
+      boolean interrupted = false;
+      while (true) {
+        try {
+          if (release.await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            break;
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    Ticket abandoned = store.request("vol-1", blob.raw(), dest -> {
+      try {
+        late.fetch(dest);
+      } finally {
+        lateDone.countDown();
+      }
+    });
+    awaitLatch(started);
+    abandoned.cancel();
+
+    StoreEntry entry = store.request("vol-2", blob.raw(), dest -> Files.write(dest, blob.bytes))
+        .await();
+    Path modelDir = Files.createDirectories(tmp.resolve("volumes/vol-2/model"));
+    store.materialize(entry, modelDir, "w.bin");
+    Path volumeFile = modelDir.resolve("w.bin");
+    Object inode = Files.getAttribute(entry.path(), "unix:ino");
+    assertThat(Files.getAttribute(volumeFile, "unix:ino")).isEqualTo(inode);
+
+    release.countDown();
+    awaitLatch(lateDone);
+    // The late download completes (its bytes are verified and on disk) and is counted.
+    await().atMost(WAIT).until(() ->
+        store.stats().snapshot().bytesDownloaded() == 2L * blob.bytes.length);
+    assertThat(ingestContents(store)).isEmpty();
+
+    assertThat(Files.getAttribute(entry.path(), "unix:ino")).as("the store's file was replaced")
+        .isEqualTo(inode);
+    assertThat(store.entries()).singleElement().satisfies(info ->
+        assertThat(info.volumes()).containsExactly("vol-2"));
+  }
+
   // ------------------------------------------------------------------ downloads limit
 
   @Test

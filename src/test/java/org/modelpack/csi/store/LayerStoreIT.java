@@ -180,13 +180,17 @@ class LayerStoreIT {
 
     Plugin first = startPlugin("root-restart", "");
     first.csi.node().nodePublishVolume(publish("restart-1", target("restart-1"), byTag).build());
+    // Stays published across the restart.
+    first.csi.node().nodePublishVolume(publish("restart-kept", target("restart-kept"), byTag)
+        .build());
     assertServes(target("restart-1"), model);
     first.csi.node().nodeUnpublishVolume(unpublish("restart-1", target("restart-1")));
     first.close();
     own.stop();
 
     Plugin second = startPlugin("root-restart", "");
-    assertThat(second.plugin.store().entries()).hasSize(model.manifest().layers().size());
+    assertThat(second.plugin.store().entries()).hasSize(model.manifest().layers().size())
+        .allSatisfy(e -> assertThat(e.volumes()).containsExactly("restart-kept"));
     second.csi.node().nodePublishVolume(publish("restart-2", target("restart-2"), byTag).build());
 
     assertServes(target("restart-2"), model);
@@ -201,6 +205,10 @@ class LayerStoreIT {
     assertThat(status).contains(model.manifestDigest());
     second.csi.node().nodeUnpublishVolume(unpublish("restart-2", target("restart-2")));
     assertThat(second.root.resolve("volumes/restart-2")).doesNotExist();
+    assertServes(target("restart-kept"), model);
+    second.csi.node().nodeUnpublishVolume(unpublish("restart-kept", target("restart-kept")));
+    assertThat(isMountPoint(target("restart-kept"))).isFalse();
+    assertThat(second.plugin.store().entries()).allSatisfy(e -> assertThat(e.volumes()).isEmpty());
   }
 
   // ------------------------------------------------------------------ store on another fs
@@ -208,10 +216,7 @@ class LayerStoreIT {
   @Test
   void withTheStoreOnAnotherFilesystemVolumesGetCompleteClonesOrCopiesOfOneDownload()
       throws Exception {
-    Path tmpfs = tmp.resolve("tmpfs");
-    Files.createDirectories(tmpfs);
-    run("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", tmpfs.toString());
-    running.add(() -> run("umount", "--lazy", tmpfs.toString()));
+    Path tmpfs = mountTmpfs("tmpfs", "256m");
     PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("a-exdev"))
         .rawFile("model.safetensors", 3_000_000, 31)
         .tarLayer(Compression.ZSTD, TarEntry.file("tokenizer/merges.txt", 200_000, 32))
@@ -344,6 +349,36 @@ class LayerStoreIT {
       assertThat(ingest).isEmpty();
     }
     node.csi.node().nodeUnpublishVolume(unpublish("evict-kept", target("evict-kept")));
+  }
+
+  @Test
+  void whenTheStoreFilesystemIsFullUnreferencedEntriesMakeRoomAndTheDownloadIsRetried()
+      throws Exception {
+    Path small = mountTmpfs("tmpfs-full", "4m");
+    PushedArtifact a = ModelArtifactBuilder.create(tmp.resolve("a-full-a"))
+        .rawFile("a.safetensors", 2_500_000, 61).push(pusher, ref("models/full-a:v1"));
+    PushedArtifact b = ModelArtifactBuilder.create(tmp.resolve("a-full-b"))
+        .rawFile("b.safetensors", 2_500_000, 62).push(pusher, ref("models/full-b:v1"));
+    Plugin node = startPlugin("root-full", "dir: " + small.resolve("store"));
+    StoreLayout layout = node.plugin.store().layout();
+
+    node.csi.node().nodePublishVolume(publish("full-a", target("full-a"),
+        a.reference().toString()).build());
+    node.csi.node().nodeUnpublishVolume(unpublish("full-a", target("full-a")));
+    assertThat(storeBlob(layout, a)).isRegularFile(); // warm cache, within every limit
+
+    // 2.5 MB more does not fit in 4 MB: the download fails with ENOSPC, "a" is evicted, and the
+    // download is retried.
+    node.csi.node().nodePublishVolume(publish("full-b", target("full-b"),
+        b.reference().toString()).build());
+    assertServes(target("full-b"), b);
+    assertThat(storeBlob(layout, a)).doesNotExist();
+    assertThat(storeBlob(layout, b)).isRegularFile();
+    assertThat(node.plugin.store().stats().snapshot().evictions()).isEqualTo(1);
+    try (Stream<Path> ingest = Files.list(layout.ingest())) {
+      assertThat(ingest).isEmpty();
+    }
+    node.csi.node().nodeUnpublishVolume(unpublish("full-b", target("full-b")));
   }
 
   // ------------------------------------------------------------------ hostile artifacts
@@ -525,6 +560,14 @@ class LayerStoreIT {
 
   static Object inode(Path p) throws IOException {
     return List.of(Files.getAttribute(p, "unix:dev"), Files.getAttribute(p, "unix:ino"));
+  }
+
+  /** A tmpfs of {@code size} under the test's directory, unmounted after the test. */
+  private Path mountTmpfs(String name, String size) throws IOException, InterruptedException {
+    Path dir = Files.createDirectories(tmp.resolve(name));
+    run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString());
+    running.add(() -> run("umount", "--lazy", dir.toString()));
+    return dir;
   }
 
   static void run(String... command) throws IOException, InterruptedException {

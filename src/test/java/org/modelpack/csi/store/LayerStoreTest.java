@@ -500,6 +500,24 @@ class LayerStoreTest {
     assertThat(fetches).hasValue(6);
   }
 
+  @Test
+  void aboveTheHighWatermarkUnreferencedEntriesAreEvictedAndReferencedOnesStay()
+      throws Exception {
+    // Any used filesystem is above 0 %: every unreferenced entry goes, in LRU order.
+    LayerStore store = open(0, new EvictionPolicy(0, 0, 0));
+    Blob a = blob("A", 1_000);
+    Blob b = blob("B", 1_000);
+    AtomicInteger fetches = new AtomicInteger();
+    fetch(store, "vol-a", a, fetches);
+    fetch(store, "vol-b", b, fetches);
+    assertThat(keys(store)).containsExactlyInAnyOrder(a.digest, b.digest);
+
+    store.releaseVolume("vol-a");
+    assertThat(keys(store)).containsExactly(b.digest);
+    assertThat(store.layout().path(a.raw().key())).doesNotExist();
+    assertThat(store.layout().path(b.raw().key())).exists();
+  }
+
   // ------------------------------------------------------------------ rebuild
 
   @Test

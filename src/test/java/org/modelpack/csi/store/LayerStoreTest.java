@@ -328,6 +328,34 @@ class LayerStoreTest {
         assertThat(info.volumes()).containsExactly("vol-2"));
   }
 
+  @Test
+  void closingTheStoreFailsEveryWaitingTicketInsteadOfLeavingItHanging() throws Exception {
+    LayerStore store = open(0, NO_EVICTION);
+    Blob blob = blob("closing", 10_000);
+    CountDownLatch started = new CountDownLatch(1);
+    BlobFetcher blocked = dest -> {
+      started.countDown();
+      awaitLatch(new CountDownLatch(1)); // only the shutdown's interrupt ends it
+    };
+    Ticket owner = store.request("vol-0", blob.raw(), blocked);
+    awaitLatch(started);
+    List<Ticket> waiters = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      waiters.add(store.request("vol-" + i, blob.raw(), blocked));
+    }
+
+    store.close();
+
+    for (Ticket t : waiters) {
+      Future<StoreEntry> f = threads.submit(t::await);
+      assertThatThrownBy(() -> f.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+          .as("a waiter is told the store closed").hasCauseInstanceOf(IOException.class);
+    }
+    Future<StoreEntry> o = threads.submit(owner::await);
+    assertThatThrownBy(() -> o.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .hasCauseInstanceOf(IOException.class);
+  }
+
   // ------------------------------------------------------------------ downloads limit
 
   @Test

@@ -78,10 +78,20 @@ final class Ingester {
     }
   }
 
-  /** Renames without replacing; false when another ingest of the same key won the race. */
+  /**
+   * Puts {@code from} at {@code to} without replacing; false when another ingest of the same key
+   * won the race. rename(2) silently replaces an existing file, which would give the store a new
+   * inode while volumes keep links to the old one, so a file is hard-linked into place instead
+   * (link(2) fails with EEXIST); the caller removes {@code from}. A directory is renamed: that
+   * fails on a non-empty target.
+   */
   private static boolean moveIntoPlace(Path from, Path to) throws IOException {
     try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      if (Files.isDirectory(from, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      } else {
+        Files.createLink(to, from);
+      }
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("ingest directory and store must be on one filesystem", e);
     } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {

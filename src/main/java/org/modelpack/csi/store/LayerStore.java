@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.fs.FileTrees;
@@ -161,7 +162,19 @@ public final class LayerStore implements AutoCloseable {
   /** Guarded by {@link #lock}. */
   private void start(Flight flight, Waiter owner) {
     flight.owner = owner;
-    flight.task = executor.submit(() -> download(flight, owner));
+    try {
+      flight.task = executor.submit(() -> download(flight, owner));
+    } catch (RejectedExecutionException e) {
+      // Closed: nobody will run this flight, so nobody may wait for it (a takeover after the
+      // shutdown interrupted the download lands here too).
+      if (flights.get(flight.request.key()) == flight) {
+        flights.remove(flight.request.key());
+      }
+      flight.done = true;
+      IOException closed = new IOException("the layer store is closed");
+      flight.waiters.forEach(w -> w.result.completeExceptionally(closed));
+      flight.waiters.clear();
+    }
   }
 
   private void download(Flight flight, Waiter owner) {
@@ -206,8 +219,10 @@ public final class LayerStore implements AutoCloseable {
   private void succeeded(Flight flight, StoreEntry entry) {
     List<Waiter> waiting;
     synchronized (lock) {
-      Indexed indexed = new Indexed(entry, clock.instant());
-      index.put(entry.key(), indexed);
+      // A cancelled flight can finish after a newer one for the same key: keep the indexed
+      // entry and the volumes that already reference it.
+      Indexed indexed = index.computeIfAbsent(entry.key(), k -> new Indexed(entry, null));
+      indexed.lastUsed = clock.instant();
       if (flights.get(entry.key()) == flight) {
         flights.remove(entry.key());
       }

@@ -14,6 +14,11 @@ import org.modelpack.csi.modelpack.LayerFormat;
  */
 public record LayerRequest(String digest, LayerFormat format, long size, boolean executable,
     Instant mtime) {
+  /** A request without a modification time to apply. */
+  public LayerRequest(String digest, LayerFormat format, long size, boolean executable) {
+    this(digest, format, size, executable, null);
+  }
+
   public LayerKey key() {
     return new LayerKey(digest, format == LayerFormat.RAW ? EntryKind.BLOB : EntryKind.TREE);
   }

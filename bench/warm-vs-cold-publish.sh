@@ -41,7 +41,7 @@ java -jar "$JAR" push "$MODEL" "$REF" > /dev/null
 WARMUP="$WORK/warmup"; mkdir -p "$WARMUP"; echo '{"warmup":true}' > "$WARMUP/config.json"
 WARMUP_REF="127.0.0.1:$PORT/bench/warmup:v1"
 java -jar "$JAR" push "$WARMUP" "$WARMUP_REF" > /dev/null
-echo "model: $(ls "$MODEL" | wc -l) files, $(du -sb "$MODEL" | cut -f1) bytes"
+echo "model: $(ls "$MODEL" | wc -l) files, $(find "$MODEL" -type f -printf '%s\n' | awk '{s += $1} END {print s}') bytes"
 
 load_note start
 cold=(); warm=()

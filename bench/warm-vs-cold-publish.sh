@@ -23,10 +23,10 @@ trap bench_cleanup EXIT
 require_tools
 start_registry
 
-echo "generating model: 2 x 64 MiB weights + 8 small files"
+echo "generating model: 2 x 512 MiB weights + 8 small files"
 MODEL="$WORK/model"; mkdir -p "$MODEL"
 for i in 1 2; do
-  head -c $((64 * 1024 * 1024)) /dev/urandom > "$MODEL/model-0000$i-of-00002.safetensors"
+  head -c $((512 * 1024 * 1024)) /dev/urandom > "$MODEL/model-0000$i-of-00002.safetensors"
 done
 echo '{"architectures":["BenchForCausalLM"],"hidden_size":1024}' > "$MODEL/config.json"
 head -c 1000000 /dev/urandom | base64 > "$MODEL/tokenizer.json"

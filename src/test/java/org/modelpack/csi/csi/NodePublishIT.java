@@ -365,4 +365,41 @@ class NodePublishIT {
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(target).doesNotExist();
   }
+
+  @Test
+  void operatorViewListsEntriesWithTheirVolumesAndEvictsOnlyUnreferencedOnes() throws Exception {
+    PushedArtifact a = ModelArtifactBuilder.create(tmp.resolve("aadmin"))
+        .rawFile("kept.bin", 30_000, 50).push(pusher, ref("models/admin-kept:v1"));
+    PushedArtifact b = ModelArtifactBuilder.create(tmp.resolve("badmin"))
+        .rawFile("dropped.bin", 40_000, 51).push(pusher, ref("models/admin-dropped:v1"));
+    Path ta = tmp.resolve("pods/admin-a/volumes/model");
+    Path tb = tmp.resolve("pods/admin-b/volumes/model");
+    csi.node().nodePublishVolume(publish("csi-admin-a", ta, a.reference().toString()).build());
+    csi.node().nodePublishVolume(publish("csi-admin-b", tb, b.reference().toString()).build());
+    csi.node().nodeUnpublishVolume(unpublish("csi-admin-b", tb));
+    String kept = "sha256:" + a.files().get(0).sha256();
+    String dropped = "sha256:" + b.files().get(0).sha256();
+
+    var list = csi.storeAdmin().listEntries(
+        org.modelpack.csi.admin.v1.ListEntriesRequest.getDefaultInstance());
+    assertThat(list.getEntriesList()).anySatisfy(e -> {
+      assertThat(e.getDigest()).isEqualTo(kept);
+      assertThat(e.getVolumesList()).containsExactly("csi-admin-a");
+      assertThat(e.getSizeBytes()).isEqualTo(30_000);
+    });
+    assertThat(list.getEntriesList()).anySatisfy(e -> {
+      assertThat(e.getDigest()).isEqualTo(dropped);
+      assertThat(e.getVolumesList()).isEmpty();
+    });
+    assertThat(list.getCounters().getMisses()).isPositive();
+
+    var evicted = csi.storeAdmin().evict(org.modelpack.csi.admin.v1.EvictRequest.newBuilder()
+        .setAllUnreferenced(true).build());
+    assertThat(evicted.getEvictedList()).contains("blob:" + dropped).doesNotContain("blob:" + kept);
+    assertThat(root.resolve("store/blobs/sha256/" + b.files().get(0).sha256())).doesNotExist();
+    assertThat(root.resolve("store/blobs/sha256/" + a.files().get(0).sha256())).exists();
+    assertServes(ta, a);
+    csi.node().nodeUnpublishVolume(unpublish("csi-admin-a", ta));
+    assertVolumeGone("csi-admin-a", ta);
+  }
 }

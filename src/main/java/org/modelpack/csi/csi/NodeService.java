@@ -1,5 +1,8 @@
 package org.modelpack.csi.csi;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import csi.v1.Csi.NodeGetCapabilitiesRequest;
 import csi.v1.Csi.NodeGetCapabilitiesResponse;
 import csi.v1.Csi.NodeGetInfoRequest;
@@ -14,6 +17,10 @@ import csi.v1.NodeGrpc;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.modelpack.csi.pull.LayerFilter;
 import org.modelpack.csi.volume.PublishRequest;
 import org.modelpack.csi.volume.VolumeIds;
 import org.modelpack.csi.volume.VolumeManager;
@@ -23,6 +30,7 @@ import org.modelpack.csi.volume.VolumeManager;
  * nothing about files or registries.
  */
 public final class NodeService extends NodeGrpc.NodeImplBase {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final String nodeId;
   private static final java.util.Set<Mode> WRITER_MODES = java.util.EnumSet.of(
       Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER,
@@ -30,12 +38,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
   private final String referenceKey;
   private final String writableKey;
+  private final String excludeWeightsKey;
+  private final String excludePatternsKey;
+  private final String checkDiskQuotaKey;
   private final VolumeManager volumes;
 
   public NodeService(String nodeId, String serviceName, VolumeManager volumes) {
     this.nodeId = nodeId;
     this.referenceKey = serviceName + "/reference";
     this.writableKey = serviceName + "/writable";
+    this.excludeWeightsKey = serviceName + "/exclude-model-weights";
+    this.excludePatternsKey = serviceName + "/exclude-file-patterns";
+    this.checkDiskQuotaKey = serviceName + "/check-disk-quota";
     this.volumes = volumes;
   }
 
@@ -98,11 +112,59 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
       throw GrpcErrors.invalid(writableKey + "=true needs readonly=false and a writer access "
           + "mode, got readonly=" + r.getReadonly() + " and " + mode);
     }
+    Map<String, String> context = r.getVolumeContextMap();
+    LayerFilter filter = layerFilter(parseBool(context.get(excludeWeightsKey), excludeWeightsKey),
+        context.get(excludePatternsKey));
+    boolean checkDiskQuota = parseBool(context.get(checkDiskQuotaKey), checkDiskQuotaKey);
     return new PublishRequest(r.getVolumeId(), target, reference,
-        mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable);
+        mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable, filter, checkDiskQuota);
   }
 
-  private static boolean parseBool(String value, String key) {
+  private LayerFilter layerFilter(boolean excludeWeights, String patternsJson) {
+    List<String> patterns = parsePatterns(patternsJson, excludePatternsKey);
+    try {
+      return new LayerFilter(excludeWeights, patterns);
+    } catch (IllegalArgumentException e) {
+      throw GrpcErrors.invalid(excludePatternsKey + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * A JSON array of strings, as the Go driver reads it; blank or {@code null} means none.
+   * Package-private for tests.
+   */
+  static List<String> parsePatterns(String value, String key) {
+    if (value == null || value.isBlank()) {
+      return List.of();
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(value.trim());
+    } catch (JsonProcessingException e) {
+      throw GrpcErrors.invalid(key + " must be a JSON array of strings, e.g. "
+          + "[\"*.bin\", \"!config.json\"]; cannot parse '" + value + "': "
+          + e.getOriginalMessage());
+    }
+    if (node == null || node.isNull()) {
+      return List.of();
+    }
+    if (!node.isArray()) {
+      throw GrpcErrors.invalid(key + " must be a JSON array of strings, got " + node.getNodeType()
+          .name().toLowerCase() + " '" + value + "'");
+    }
+    List<String> patterns = new ArrayList<>();
+    for (int i = 0; i < node.size(); i++) {
+      if (!node.get(i).isTextual()) {
+        throw GrpcErrors.invalid(key + " must be a JSON array of strings; element " + i + " is "
+            + node.get(i).getNodeType().name().toLowerCase() + " " + node.get(i));
+      }
+      patterns.add(node.get(i).asText());
+    }
+    return patterns;
+  }
+
+  /** Go's strconv.ParseBool values, plus yes/no, case-insensitive. Package-private for tests. */
+  static boolean parseBool(String value, String key) {
     if (value == null || value.isBlank()) {
       return false;
     }

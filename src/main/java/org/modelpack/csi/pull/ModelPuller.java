@@ -51,12 +51,19 @@ public final class ModelPuller {
   private final PullPlanner planner = new PullPlanner();
   private final int concurrency;
   private final Clock clock;
+  private final DiskQuota quota;
 
   public ModelPuller(RegistryClient client, LayerStore store, int concurrency, Clock clock) {
+    this(client, store, concurrency, clock, DiskQuota.off(store));
+  }
+
+  public ModelPuller(RegistryClient client, LayerStore store, int concurrency, Clock clock,
+      DiskQuota quota) {
     this.client = client;
     this.store = store;
     this.concurrency = concurrency;
     this.clock = clock;
+    this.quota = quota;
   }
 
   /**
@@ -65,11 +72,16 @@ public final class ModelPuller {
    * model whose layers are all in the store still mounts.
    */
   public PullPlan resolve(Reference reference) {
+    return resolve(reference, LayerFilter.NONE);
+  }
+
+  /** As above, planning only the layers {@code filter} keeps. */
+  public PullPlan resolve(Reference reference, LayerFilter filter) {
     try {
-      return planner.plan(client.fetchManifest(reference));
+      return planner.plan(client.fetchManifest(reference), filter);
     } catch (RegistryException e) {
       if (e.kind() == RegistryException.Kind.UNAVAILABLE) {
-        Optional<PullPlan> offline = recordedPlan(reference);
+        Optional<PullPlan> offline = recordedPlan(reference, filter);
         if (offline.isPresent()) {
           log.warn("registry unreachable for {} ({}); using the manifest {} recorded at the last "
               + "pull", reference, e.getMessage(), offline.get().manifestDigest());
@@ -82,7 +94,15 @@ public final class ModelPuller {
     }
   }
 
-  private Optional<PullPlan> recordedPlan(Reference reference) {
+  /**
+   * Refuses the plan with RESOURCE_EXHAUSTED, before any download, when the volume asked for a
+   * quota check ({@code check-disk-quota}), quotas are enabled and the model does not fit.
+   */
+  public void checkQuota(PullPlan plan, boolean requested) {
+    quota.check(plan, requested);
+  }
+
+  private Optional<PullPlan> recordedPlan(Reference reference, LayerFilter filter) {
     Optional<RecordedManifest> recorded = store.recordedManifest(reference.toString());
     if (recorded.isEmpty()) {
       return Optional.empty();
@@ -91,7 +111,7 @@ public final class ModelPuller {
       Manifest m = JSON.readValue(recorded.get().raw(), Manifest.class);
       return Optional.of(planner.plan(new ResolvedManifest(
           reference.withDigest(recorded.get().digest()), recorded.get().digest(), m,
-          recorded.get().raw())));
+          recorded.get().raw()), filter));
     } catch (IOException | RuntimeException e) {
       log.warn("recorded manifest of {} is unusable: {}", reference, e.getMessage());
       return Optional.empty();
@@ -176,7 +196,7 @@ public final class ModelPuller {
     }
   }
 
-  private static LayerRequest request(LayerPlan layer) {
+  static LayerRequest request(LayerPlan layer) {
     return new LayerRequest(layer.layer().digest(), layer.format(), layer.layer().size(),
         layer.metadata() != null && layer.metadata().executable(),
         layer.metadata() == null ? null : layer.metadata().mtime());

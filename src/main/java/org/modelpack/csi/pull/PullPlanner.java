@@ -16,6 +16,8 @@ import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.Manifest;
 import org.modelpack.csi.registry.ResolvedManifest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a fetched manifest into a layer plan, rejecting anything unsafe before a single byte is
@@ -23,8 +25,17 @@ import org.modelpack.csi.registry.ResolvedManifest;
  * the model directory, and two raw layers claiming one path.
  */
 public final class PullPlanner {
+  private static final Logger log = LoggerFactory.getLogger(PullPlanner.class);
 
   public PullPlan plan(ResolvedManifest resolved) {
+    return plan(resolved, LayerFilter.NONE);
+  }
+
+  /**
+   * Plans only the layers {@code filter} keeps. Every layer is checked first, kept or not: an
+   * unsafe artifact is refused whatever the volume asks of it.
+   */
+  public PullPlan plan(ResolvedManifest resolved, LayerFilter filter) {
     Manifest m = resolved.manifest();
     String ref = resolved.reference().toString();
     if (!ModelMediaTypes.isModelManifest(m)) {
@@ -63,6 +74,21 @@ public final class PullPlanner {
       }
       index++;
     }
-    return new PullPlan(resolved.reference(), resolved.digest(), plans, resolved.raw());
+    LayerFilter.Compiled compiled = filter.compile();
+    List<LayerPlan> kept = new ArrayList<>();
+    for (LayerPlan p : plans) {
+      String path = p.path() != null ? p.path()
+          : ModelAnnotations.filePath(p.layer()).orElse(null);
+      if (compiled.keeps(path, p.format() != LayerFormat.RAW)) {
+        kept.add(p);
+      } else if (path == null) {
+        log.warn("model {}: layer {} ({}) has no file path annotation; left out because the "
+            + "volume filters layers ({})", ref, p.index(), p.layer().digest(), filter);
+      } else {
+        log.debug("model {}: layer {} ({}) left out by {}", ref, p.index(), path, filter);
+      }
+    }
+    return new PullPlan(resolved.reference(), resolved.digest(), kept, resolved.raw(), filter,
+        plans.size() - kept.size());
   }
 }

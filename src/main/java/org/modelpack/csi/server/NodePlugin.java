@@ -16,6 +16,7 @@ import org.modelpack.csi.csi.NodeService;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
+import org.modelpack.csi.pull.DiskQuota;
 import org.modelpack.csi.pull.ModelPuller;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
@@ -62,7 +63,8 @@ public final class NodePlugin implements AutoCloseable {
             config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),
         Clock.systemUTC());
     ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
-        Clock.systemUTC());
+        Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
+            config.features().diskUsageLimitBytes()));
     VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
         new Mounter(mounts), Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
             config.pull().orphanTimeout()));

@@ -444,6 +444,35 @@ public final class LayerStore implements AutoCloseable {
     }
   }
 
+  /**
+   * What a new pull gets without adding to the store: the keys of its entries and of the
+   * downloads in flight (a new request joins those).
+   */
+  public Set<LayerKey> keys() {
+    synchronized (lock) {
+      Set<LayerKey> keys = new HashSet<>(index.keySet());
+      keys.addAll(flights.keySet());
+      return keys;
+    }
+  }
+
+  /** Bytes the store holds plus the announced sizes of the downloads in flight. */
+  public long committedBytes() {
+    synchronized (lock) {
+      return index.values().stream().mapToLong(i -> i.entry.size()).sum()
+          + flights.values().stream().mapToLong(f -> f.request.size()).sum();
+    }
+  }
+
+  /** Free bytes (for an unprivileged writer) on the filesystem holding the store. */
+  public long usableSpace() throws IOException {
+    Path p = layout.root();
+    while (p != null && !Files.exists(p)) {
+      p = p.getParent();
+    }
+    return Files.getFileStore(p == null ? layout.root() : p).getUsableSpace();
+  }
+
   /** Applies the policy: size budget, then the disk high/low watermarks. */
   public EvictionResult evictIfNeeded() {
     long budget = policy.maxSizeBytes() > 0 ? policy.maxSizeBytes() : Long.MAX_VALUE;
@@ -460,6 +489,11 @@ public final class LayerStore implements AutoCloseable {
    * {@code budget} bytes and the disk within {@code targetPercent} usage.
    */
   public EvictionResult evictUnreferenced(long budget, int targetPercent) {
+    return evictUnreferenced(budget, targetPercent, Set.of());
+  }
+
+  /** As above, never evicting the entries in {@code keep} (a pull about to use them). */
+  public EvictionResult evictUnreferenced(long budget, int targetPercent, Set<LayerKey> keep) {
     List<Path> trash = new ArrayList<>();
     List<LayerKey> evicted = new ArrayList<>();
     long freed = 0;
@@ -467,7 +501,8 @@ public final class LayerStore implements AutoCloseable {
     double usage = diskUsagePercent();
     synchronized (lock) {
       long size = index.values().stream().mapToLong(i -> i.entry.size()).sum();
-      List<Indexed> candidates = index.values().stream().filter(i -> i.volumes.isEmpty())
+      List<Indexed> candidates = index.values().stream()
+          .filter(i -> i.volumes.isEmpty() && !keep.contains(i.entry.key()))
           .sorted(Comparator.comparing(i -> i.lastUsed)).toList();
       for (Indexed c : candidates) {
         if (size <= budget && usage <= targetPercent) {

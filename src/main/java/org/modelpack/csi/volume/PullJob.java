@@ -11,6 +11,7 @@ import java.util.concurrent.TimeoutException;
 import org.modelpack.csi.config.ByteSize;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.pull.LayerFilter;
 import org.modelpack.csi.pull.PullProgress;
 
 /**
@@ -20,6 +21,7 @@ import org.modelpack.csi.pull.PullProgress;
 final class PullJob {
   final String volumeId;
   final String reference;
+  final LayerFilter filter;
   final PullProgress progress = new PullProgress();
   private final CompletableFuture<VolumeStatus> result = new CompletableFuture<>();
   private final Clock clock;
@@ -27,9 +29,10 @@ final class PullJob {
   private volatile Future<?> task;
   private volatile boolean running;
 
-  PullJob(String volumeId, String reference, Clock clock) {
+  PullJob(String volumeId, String reference, LayerFilter filter, Clock clock) {
     this.volumeId = volumeId;
     this.reference = reference;
+    this.filter = filter;
     this.clock = clock;
     this.lastAsked = clock.instant();
   }

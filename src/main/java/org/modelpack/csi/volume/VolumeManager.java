@@ -129,16 +129,16 @@ public final class VolumeManager implements AutoCloseable {
     String target = req.targetPath().toString();
     Optional<VolumeStatus> existing = statuses.read(volumeDir);
 
-    if (existing.isPresent() && !existing.get().reference().equals(req.reference())
+    if (existing.isPresent() && !existing.get().sameContent(req.reference(), req.filter())
         && !existing.get().targetPaths().isEmpty()) {
       throw new DriverException(ErrorKind.ALREADY_EXISTS, "volume " + req.volumeId()
-          + " is already published with reference " + existing.get().reference()
-          + ", not " + req.reference());
+          + " is already published with reference " + existing.get().reference() + " ("
+          + existing.get().filter() + "), not " + req.reference() + " (" + req.filter() + ")");
     }
     Optional<MountEntry> mounted = mounter.table().find(req.targetPath());
     if (mounted.isPresent()) {
       if (existing.isPresent() && existing.get().targetPaths().contains(target)
-          && existing.get().reference().equals(req.reference())) {
+          && existing.get().sameContent(req.reference(), req.filter())) {
         log.info("volume {} is already published at {}", req.volumeId(), target);
         return existing.get();
       }
@@ -154,15 +154,17 @@ public final class VolumeManager implements AutoCloseable {
 
     PullJob job = jobs.get(req.volumeId());
     if (job != null) {
-      if (!job.reference.equals(req.reference())) {
+      if (!job.reference.equals(req.reference()) || !job.filter.equals(req.filter())) {
         throw new DriverException(ErrorKind.ALREADY_EXISTS, "volume " + req.volumeId()
-            + " is pulling reference " + job.reference + ", not " + req.reference());
+            + " is pulling reference " + job.reference + " (" + job.filter + "), not "
+            + req.reference() + " (" + req.filter() + ")");
       }
       job.touch();
       return job;
     }
     if (existing.isPresent() && existing.get().hasModel()
-        && existing.get().reference().equals(req.reference()) && Files.isDirectory(modelDir)) {
+        && existing.get().sameContent(req.reference(), req.filter())
+        && Files.isDirectory(modelDir)) {
       return mount(req, existing.get());
     }
     return startPull(req, reference, volumeDir, modelDir);
@@ -184,9 +186,10 @@ public final class VolumeManager implements AutoCloseable {
       Path modelDir) throws IOException {
     FileTrees.delete(volumeDir);
     Files.createDirectories(volumeDir);
-    VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), clock.instant());
+    VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), req.filter(),
+        clock.instant());
     statuses.write(volumeDir, status);
-    PullJob job = new PullJob(req.volumeId(), req.reference(), clock);
+    PullJob job = new PullJob(req.volumeId(), req.reference(), req.filter(), clock);
     jobs.put(req.volumeId(), job);
     job.started(pulls.submit(() -> runPull(job, req, reference, volumeDir, modelDir, status)));
     return job;
@@ -198,10 +201,13 @@ public final class VolumeManager implements AutoCloseable {
     try {
       ModelPuller p = puller.get();
       long t0 = System.nanoTime();
-      PullPlan plan = p.resolve(reference);
-      log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}; resolved in {} ms)",
+      PullPlan plan = p.resolve(reference, req.filter());
+      log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}{}; resolved in {} ms)",
           req.volumeId(), reference, plan.layers().size(), plan.totalBytes(),
-          plan.manifestDigest(), (System.nanoTime() - t0) / 1_000_000);
+          plan.manifestDigest(), plan.filter().enabled() ? "; " + plan.excludedLayers()
+              + " layers left out by " + plan.filter() : "",
+          (System.nanoTime() - t0) / 1_000_000);
+      p.checkQuota(plan, req.checkDiskQuota());
       p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir, req.writable(),
           job.progress);
       VolumeStatus pulled = pulling.pulled(plan.manifestDigest(), clock.instant());

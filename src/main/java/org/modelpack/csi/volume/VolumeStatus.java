@@ -6,11 +6,15 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.modelpack.csi.pull.LayerFilter;
 
 /**
  * The durable record of one volume ({@code <root>/volumes/<id>/status.json}). Field names follow
  * the Go driver where it has one ({@code volume_name}, {@code reference}, {@code state},
  * {@code inline}); never holds a credential.
+ *
+ * @param exclusions the layer filter the volume was pulled with; absent when it has none. A
+ *     volume is the same content as a request only with the same reference and filter.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,30 +28,64 @@ public record VolumeStatus(
     @JsonProperty("created_at") Instant createdAt,
     @JsonProperty("updated_at") Instant updatedAt,
     @JsonProperty("error") String error,
-    @JsonProperty("progress") Progress progress) {
+    @JsonProperty("progress") Progress progress,
+    @JsonProperty("exclusions") Exclusions exclusions) {
 
   /** Bytes of the model on the node so far, while a pull runs. */
   public record Progress(@JsonProperty("done_bytes") long doneBytes,
       @JsonProperty("total_bytes") long totalBytes) {}
+
+  /** The volume attributes {@code exclude-model-weights} and {@code exclude-file-patterns}. */
+  public record Exclusions(@JsonProperty("exclude_model_weights") boolean excludeModelWeights,
+      @JsonProperty("exclude_file_patterns") List<String> excludeFilePatterns) {
+    static Exclusions of(LayerFilter filter) {
+      return filter == null || !filter.enabled() ? null
+          : new Exclusions(filter.excludeModelWeights(), filter.filePatterns());
+    }
+
+    LayerFilter filter() {
+      return new LayerFilter(excludeModelWeights, excludeFilePatterns);
+    }
+  }
 
   public VolumeStatus {
     targetPaths = targetPaths == null ? List.of() : List.copyOf(targetPaths);
   }
 
   public static VolumeStatus pulling(String volumeId, String reference, Instant now) {
+    return pulling(volumeId, reference, LayerFilter.NONE, now);
+  }
+
+  public static VolumeStatus pulling(String volumeId, String reference, LayerFilter filter,
+      Instant now) {
     return new VolumeStatus(volumeId, reference, VolumeState.PULLING, true, null, List.of(), now,
-        now, null, null);
+        now, null, null, Exclusions.of(filter));
+  }
+
+  /** The filter the volume's content was pulled with ({@link LayerFilter#NONE} if none). */
+  public LayerFilter filter() {
+    return exclusions == null ? LayerFilter.NONE : exclusions.filter();
+  }
+
+  /** True when the volume holds (or is pulling) exactly what {@code req} asks for. */
+  public boolean sameContent(String reference, LayerFilter filter) {
+    LayerFilter wanted = filter == null ? LayerFilter.NONE : filter;
+    return this.reference.equals(reference) && normal(filter()).equals(normal(wanted));
+  }
+
+  private static LayerFilter normal(LayerFilter f) {
+    return f.enabled() ? f : LayerFilter.NONE;
   }
 
   public VolumeStatus pulled(String digest, Instant now) {
     return new VolumeStatus(volumeId, reference, VolumeState.PULL_SUCCEEDED, inline, digest,
-        targetPaths, createdAt, now, null, null);
+        targetPaths, createdAt, now, null, null, exclusions);
   }
 
   public VolumeStatus withTargets(List<String> targets, Instant now) {
     VolumeState s = targets.isEmpty() ? VolumeState.UMOUNTED : VolumeState.MOUNTED;
     return new VolumeStatus(volumeId, reference, s, inline, manifestDigest, targets, createdAt,
-        now, null, null);
+        now, null, null, exclusions);
   }
 
   public VolumeStatus addTarget(String target, Instant now) {
@@ -60,7 +98,7 @@ public record VolumeStatus(
 
   public VolumeStatus withProgress(Progress p, Instant now) {
     return new VolumeStatus(volumeId, reference, state, inline, manifestDigest, targetPaths,
-        createdAt, now, error, p);
+        createdAt, now, error, p, exclusions);
   }
 
   public boolean hasModel() {

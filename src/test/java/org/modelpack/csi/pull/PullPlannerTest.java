@@ -102,4 +102,54 @@ class PullPlannerTest {
         raw("sha256:xyz", "a.bin")));
     assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
   }
+
+  @Test
+  void aFilterKeepsOnlyMatchingLayersAndTotalsCountKeptLayersOnly() {
+    String d3 = "sha256:" + "3".repeat(64);
+    PullPlan plan = new PullPlanner().plan(manifest("application/vnd.cncf.model.manifest.v1+json",
+        raw(D1, "model.safetensors"),
+        raw(D2, "config.json"),
+        raw(d3, "model.safetensors.index.json"),
+        // A tar layer without a file path: left out when filtering.
+        new Descriptor("application/vnd.cncf.model.doc.v1.tar", D1, 20, Map.of()),
+        new Descriptor("application/vnd.cncf.model.doc.v1.tar", D2, 30,
+            Map.of("org.cncf.model.filepath", "docs"))),
+        new LayerFilter(true, List.of()));
+    assertThat(plan.layers()).extracting(LayerPlan::index).containsExactly(1, 4);
+    assertThat(plan.excludedLayers()).isEqualTo(3);
+    assertThat(plan.totalBytes()).isEqualTo(40);
+    assertThat(plan.filter()).isEqualTo(new LayerFilter(true, List.of()));
+  }
+
+  @Test
+  void excludingEverythingGivesAnEmptyPlan() {
+    PullPlan plan = new PullPlanner().plan(manifest("application/vnd.cncf.model.manifest.v1+json",
+        raw(D1, "a.bin"), raw(D2, "b.bin")), new LayerFilter(false, List.of("*")));
+    assertThat(plan.layers()).isEmpty();
+    assertThat(plan.totalBytes()).isZero();
+  }
+
+  @Test
+  void excludedLayersAreStillCheckedForSafety() {
+    DriverException e;
+    try {
+      new PullPlanner().plan(manifest("application/vnd.cncf.model.manifest.v1+json",
+          raw(D1, "../../etc/passwd")), new LayerFilter(false, List.of("passwd")));
+      throw new AssertionError("plan did not fail");
+    } catch (DriverException x) {
+      e = x;
+    }
+    assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void uniqueEntriesCountASharedDigestOnce() {
+    PullPlan plan = new PullPlanner().plan(manifest("application/vnd.cncf.model.manifest.v1+json",
+        raw(D1, "a.bin"), raw(D1, "copy/a.bin"), raw(D2, "b.bin")));
+    assertThat(plan.totalBytes()).isEqualTo(30);
+    assertThat(plan.uniqueEntries()).hasSize(2);
+    assertThat(plan.bytesToAdd(java.util.Set.of())).isEqualTo(20);
+    assertThat(plan.bytesToAdd(java.util.Set.of(new org.modelpack.csi.store.LayerKey(D1,
+        org.modelpack.csi.store.EntryKind.BLOB)))).isEqualTo(10);
+  }
 }

@@ -109,7 +109,7 @@ public final class DockerConfigCredentials implements CredentialStore {
     return normaliseKey(registry).equals("docker.io") ? DOCKER_HUB_KEY : registry;
   }
 
-  private static Optional<JsonNode> findByHost(JsonNode map, String normalisedHost) {
+  static Optional<JsonNode> findByHost(JsonNode map, String normalisedHost) {
     if (!map.isObject()) {
       return Optional.empty();
     }
@@ -127,7 +127,7 @@ public final class DockerConfigCredentials implements CredentialStore {
     return Optional.empty();
   }
 
-  private static Credentials fromAuthEntry(JsonNode entry, String registry)
+  static Credentials fromAuthEntry(JsonNode entry, String registry)
       throws RegistryException {
     String username = text(entry, "username");
     String password = text(entry, "password");

@@ -1,0 +1,82 @@
+package org.modelpack.csi.registry.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import org.modelpack.csi.registry.RegistryException;
+
+/**
+ * Credentials a pod brings in its {@code nodePublishSecretRef}, taking precedence over the
+ * node's own for that pull. Accepted shapes: a {@code .dockerconfigjson} key (as in a
+ * {@code kubernetes.io/dockerconfigjson} Secret) or {@code username}/{@code password} keys (for
+ * every registry of the pull). Registries the secret says nothing about fall back to the node's
+ * credentials. The secret is held in memory only and never printed.
+ */
+public final class PodSecretCredentials implements CredentialStore {
+  public static final String DOCKER_CONFIG_JSON = ".dockerconfigjson";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final JsonNode auths;
+  private final Credentials everywhere;
+  private final CredentialStore fallback;
+
+  private PodSecretCredentials(JsonNode auths, Credentials everywhere, CredentialStore fallback) {
+    this.auths = auths;
+    this.everywhere = everywhere;
+    this.fallback = fallback;
+  }
+
+  /**
+   * The credentials in {@code secrets}, or empty when it holds none of the known keys.
+   *
+   * @throws IllegalArgumentException naming the key (never the value) when it is malformed
+   */
+  public static Optional<CredentialStore> from(Map<String, String> secrets,
+      CredentialStore fallback) {
+    String dockerConfig = secrets.get(DOCKER_CONFIG_JSON);
+    if (dockerConfig != null) {
+      JsonNode root;
+      try {
+        root = JSON.readTree(dockerConfig);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("secret key " + DOCKER_CONFIG_JSON
+            + " is not valid JSON");
+      }
+      if (root == null || !root.path("auths").isObject()) {
+        throw new IllegalArgumentException("secret key " + DOCKER_CONFIG_JSON
+            + " has no \"auths\" object");
+      }
+      return Optional.of(new PodSecretCredentials(root.path("auths"), null, fallback));
+    }
+    String user = secrets.get("username");
+    String password = secrets.get("password");
+    if (user != null || password != null) {
+      if (user == null || user.isEmpty() || password == null) {
+        throw new IllegalArgumentException("secret needs both 'username' and 'password' keys");
+      }
+      return Optional.of(new PodSecretCredentials(null, Credentials.basic(user, password),
+          fallback));
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public Credentials lookup(String registry) throws RegistryException {
+    if (everywhere != null) {
+      return everywhere;
+    }
+    Optional<JsonNode> entry = DockerConfigCredentials.findByHost(auths,
+        DockerConfigCredentials.normaliseKey(registry));
+    if (entry.isPresent()) {
+      return DockerConfigCredentials.fromAuthEntry(entry.get(), registry);
+    }
+    return fallback.lookup(registry);
+  }
+
+  @Override
+  public String toString() {
+    return "PodSecretCredentials[secret-provided]";
+  }
+}

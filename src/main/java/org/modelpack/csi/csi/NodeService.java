@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.modelpack.csi.pull.LayerFilter;
+import org.modelpack.csi.registry.auth.CredentialStore;
+import org.modelpack.csi.registry.auth.PodSecretCredentials;
 import org.modelpack.csi.volume.PublishRequest;
 import org.modelpack.csi.volume.VolumeIds;
 import org.modelpack.csi.volume.VolumeManager;
@@ -116,8 +118,14 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     LayerFilter filter = layerFilter(parseBool(context.get(excludeWeightsKey), excludeWeightsKey),
         context.get(excludePatternsKey));
     boolean checkDiskQuota = parseBool(context.get(checkDiskQuotaKey), checkDiskQuotaKey);
+    try {
+      PodSecretCredentials.from(r.getSecretsMap(), CredentialStore.ANONYMOUS);
+    } catch (IllegalArgumentException e) {
+      throw GrpcErrors.invalid("node publish secret: " + e.getMessage());
+    }
     return new PublishRequest(r.getVolumeId(), target, reference,
-        mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable, filter, checkDiskQuota);
+        mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable, filter, checkDiskQuota,
+        r.getSecretsMap());
   }
 
   private LayerFilter layerFilter(boolean excludeWeights, String patternsJson) {

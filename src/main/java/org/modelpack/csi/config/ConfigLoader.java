@@ -40,7 +40,10 @@ public final class ConfigLoader {
       "pull_config", "pull_config.docker_config_dir", "pull_config.concurrency",
       "pull_config.proxy_url", "pull_config.plain_http_registries",
       "pull_config.node_layer_concurrency", "pull_config.publish_wait_seconds",
-      "pull_config.orphan_timeout",
+      "pull_config.orphan_timeout", "pull_config.retry_attempts",
+      "pull_config.retry_initial_backoff", "pull_config.retry_max_backoff",
+      "pull_config.stall_timeout", "pull_config.parallel_download_threshold",
+      "pull_config.parallel_download_connections",
       "cache", "cache.dir", "cache.max_size", "cache.high_watermark", "cache.low_watermark",
       "features", "features.check_disk_quota", "features.disk_usage_limit");
 
@@ -161,8 +164,52 @@ public final class ConfigLoader {
     }
     Duration orphan = duration(node, "orphan_timeout", "pull_config.orphan_timeout",
         Duration.ofMinutes(10));
+    int attempts = integer(node, "retry_attempts", "pull_config.retry_attempts",
+        PullConfig.DEFAULT_RETRY_ATTEMPTS);
+    if (attempts < 1 || attempts > 100) {
+      throw new ConfigException("config key pull_config.retry_attempts: must be 1-100 (1 = no "
+          + "retries), got " + attempts);
+    }
+    Duration initial = duration(node, "retry_initial_backoff", "pull_config.retry_initial_backoff",
+        PullConfig.DEFAULT_RETRY_INITIAL_BACKOFF);
+    Duration maxBackoff = duration(node, "retry_max_backoff", "pull_config.retry_max_backoff",
+        PullConfig.DEFAULT_RETRY_MAX_BACKOFF.compareTo(initial) < 0 ? initial
+            : PullConfig.DEFAULT_RETRY_MAX_BACKOFF);
+    if (maxBackoff.compareTo(initial) < 0) {
+      throw new ConfigException("config key pull_config.retry_max_backoff: " + maxBackoff
+          .toMillis() + " ms must not be shorter than pull_config.retry_initial_backoff "
+          + initial.toMillis() + " ms");
+    }
+    Duration stall = duration(node, "stall_timeout", "pull_config.stall_timeout",
+        PullConfig.DEFAULT_STALL_TIMEOUT);
+    if (stall.compareTo(Duration.ofDays(1)) > 0) {
+      throw new ConfigException("config key pull_config.stall_timeout: must be at most 24h, got "
+          + stall);
+    }
+    long threshold = PullConfig.DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD;
+    JsonNode t = node.path("parallel_download_threshold");
+    if (!t.isMissingNode() && !t.isNull()) {
+      try {
+        threshold = t.isNumber() ? t.asLong() : ByteSize.parse(t.asText());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("config key pull_config.parallel_download_threshold: "
+            + e.getMessage());
+      }
+      if (threshold < 0) {
+        throw new ConfigException("config key pull_config.parallel_download_threshold: must be "
+            + "0 (off) or a size, got " + threshold);
+      }
+    }
+    int connections = integer(node, "parallel_download_connections",
+        "pull_config.parallel_download_connections",
+        PullConfig.DEFAULT_PARALLEL_DOWNLOAD_CONNECTIONS);
+    if (connections < 1 || connections > PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS) {
+      throw new ConfigException("config key pull_config.parallel_download_connections: must be "
+          + "1-" + PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS + ", got " + connections);
+    }
     return new PullConfig(dockerDir, concurrency, proxy, plain, nodeLayers,
-        Duration.ofSeconds(wait), orphan);
+        Duration.ofSeconds(wait), orphan, attempts, initial, maxBackoff, stall, threshold,
+        connections);
   }
 
   /** A Go-style duration ({@code 90s}, {@code 10m}, {@code 1h30m}) or a number of seconds. */

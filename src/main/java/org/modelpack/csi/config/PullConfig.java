@@ -14,12 +14,28 @@ import java.util.Set;
  * @param nodeLayerConcurrency layers downloading at once across all pulls; 0 = unlimited
  * @param publishWait how long a publish waits for its pull before answering ABORTED
  * @param orphanTimeout a background pull nobody asks about for this long is removed
+ * @param retryAttempts tries of a registry request (or a transfer) without progress
+ * @param retryInitialBackoff wait bound after the first failure; doubles per failure
+ * @param retryMaxBackoff longest computed wait between tries
+ * @param stallTimeout a transfer with no byte arriving for this long is aborted and resumed
+ * @param parallelDownloadThreshold blobs larger than this (bytes) use ranged parallel download;
+ *     0 = never
+ * @param parallelDownloadConnections ranges fetched at once for such a blob
  */
 public record PullConfig(
     Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries,
-    int nodeLayerConcurrency, Duration publishWait, Duration orphanTimeout) {
+    int nodeLayerConcurrency, Duration publishWait, Duration orphanTimeout,
+    int retryAttempts, Duration retryInitialBackoff, Duration retryMaxBackoff,
+    Duration stallTimeout, long parallelDownloadThreshold, int parallelDownloadConnections) {
 
   public static final int DEFAULT_CONCURRENCY = 5;
+  public static final int DEFAULT_RETRY_ATTEMPTS = 6;
+  public static final Duration DEFAULT_RETRY_INITIAL_BACKOFF = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_RETRY_MAX_BACKOFF = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+  public static final long DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD = 256L << 20;
+  public static final int DEFAULT_PARALLEL_DOWNLOAD_CONNECTIONS = 4;
+  public static final int MAX_PARALLEL_DOWNLOAD_CONNECTIONS = 16;
 
   public PullConfig {
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);

@@ -16,12 +16,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.oci.Digest;
@@ -43,6 +47,11 @@ public final class RegistryClient implements AutoCloseable {
   static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
   private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int COPY_BUFFER = 256 * 1024;
+  private static final int HASH_BUFFER = 1024 * 1024;
+  /** Complete downloads of a blob whose digest does not match before that is reported. */
+  private static final int VERIFY_ROUNDS = 2;
+  private static final java.util.regex.Pattern CONTENT_RANGE =
+      java.util.regex.Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
   /** distribution answers 404 for OCI manifests unless the client says it accepts them. */
   private static final String MANIFEST_ACCEPT = String.join(", ", Manifest.OCI_MANIFEST,
       Manifest.OCI_INDEX, Manifest.DOCKER_MANIFEST, Manifest.DOCKER_MANIFEST_LIST);
@@ -61,6 +70,12 @@ public final class RegistryClient implements AutoCloseable {
 
   /** With an explicit credential source (tests inject helper search directories this way). */
   public RegistryClient(RegistrySettings settings, DockerConfigCredentials credentials) {
+    this(settings, credentials, Sleeper.SYSTEM);
+  }
+
+  /** With an injected {@link Sleeper} for retry waits (tests record them instead of waiting). */
+  public RegistryClient(RegistrySettings settings, DockerConfigCredentials credentials,
+      Sleeper sleeper) {
     this.settings = settings;
     this.credentials = credentials;
     // Own executor so close() can release the client's threads (JDK 17 HttpClient has no close).
@@ -78,7 +93,9 @@ public final class RegistryClient implements AutoCloseable {
     this.transport = new RegistryTransport(auth, settings.userAgent(),
         settings.proxyAddress() == null ? null
             : new java.net.Proxy(java.net.Proxy.Type.HTTP, settings.proxyAddress()),
-        settings.connectTimeout());
+        settings.connectTimeout(), settings.stallTimeout(),
+        new Retrier.Timing(settings.retry(), sleeper, Clock.systemUTC(),
+            () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
   }
 
   // ---------------------------------------------------------------- manifests
@@ -167,9 +184,16 @@ public final class RegistryClient implements AutoCloseable {
 
   /**
    * Streams blob {@code blob} of {@code ref}'s repository into {@code destination} (created or
-   * truncated), verifying size and digest in the same pass and syncing to disk. On a size or
-   * digest mismatch, or if the transfer breaks, {@code destination} is deleted: a half-written or
-   * wrong file must never look like content.
+   * truncated), verifying size and digest and syncing to disk. On a size or digest mismatch, or
+   * if the transfer fails for good, {@code destination} is deleted: a half-written or wrong file
+   * must never look like content.
+   *
+   * <p>Resilience (docs/decisions/0301-0304): a broken or stalled transfer is resumed with
+   * {@code Range: bytes=<written>-}, the digest state carried on; each try asks the registry URL
+   * afresh (never an old redirect target, which may have expired); a registry that ignores
+   * {@code Range} makes the blob start over. Blobs above {@link
+   * RegistrySettings#parallelThreshold} are fetched as several ranges at once. A digest mismatch
+   * is downloaded once more from the start before it is reported.
    *
    * @throws RegistryException for registry and content problems
    * @throws IOException for local file-system problems (disk full, permissions)
@@ -180,30 +204,24 @@ public final class RegistryClient implements AutoCloseable {
     if (blob.size() < 0) {
       throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " has negative size");
     }
-    RegistryResponse resp = transport.send(new RegistryTransport.Call("GET",
-        url(ref, "/blobs/" + digest), ref.registry(), pullScope(ref), Map.of(),
-        RequestBody.EMPTY, true, subject));
-    if (resp.statusCode() != 200) {
-      byte[] body = readQuietly(resp);
-      throw RegistryErrors.fromResponse(subject, resp.statusCode(), body);
-    }
+    BlobFetch fetch = new BlobFetch(ref, url(ref, "/blobs/" + digest), digest, blob.size(),
+        destination, subject);
     boolean ok = false;
-    try (InputStream in = resp.body()) {
-      long announced = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if (announced >= 0 && announced != blob.size()) {
-        throw new RegistryException(Kind.INVALID_CONTENT, subject + ": registry announced "
-            + announced + " bytes but the descriptor says " + blob.size());
+    try {
+      for (int round = 1; ; round++) {
+        byte[] hash = fetch.once();
+        if (digest.matches(hash)) {
+          ok = true;
+          return;
+        }
+        String message = subject + " failed verification: expected digest " + digest
+            + ", got " + digest.algorithm() + ":" + HexFormat.of().formatHex(hash);
+        if (round >= VERIFY_ROUNDS) {
+          throw new RegistryException(Kind.INVALID_CONTENT, message + " (" + round
+              + " complete downloads)");
+        }
+        LOG.warn("{}; downloading it once more from the start", message);
       }
-      MessageDigest hasher = digest.newHasher();
-      long written = copy(in, destination, hasher, blob.size(), subject);
-      byte[] hash = hasher.digest();
-      if (written != blob.size() || !digest.matches(hash)) {
-        throw new RegistryException(Kind.INVALID_CONTENT, subject + " failed verification: "
-            + "expected " + blob.size() + " bytes with digest " + digest + ", got "
-            + (written > blob.size() ? "more than " + blob.size() : written)
-            + " bytes with digest " + digest.algorithm() + ":" + HexFormat.of().formatHex(hash));
-      }
-      ok = true;
     } finally {
       if (!ok) {
         Files.deleteIfExists(destination);
@@ -211,37 +229,363 @@ public final class RegistryClient implements AutoCloseable {
     }
   }
 
+  /** The registry did not answer a ranged part request with 206: fall back to one stream. */
+  private static final class RangeIgnored extends IOException {
+    RangeIgnored(String message) {
+      super(message);
+    }
+  }
+
+  /** One blob download: whole-file tries, each either one stream or several ranges. */
+  private final class BlobFetch {
+    private final Reference ref;
+    private final URI uri;
+    private final Digest digest;
+    private final long size;
+    private final Path destination;
+    private final String subject;
+
+    BlobFetch(Reference ref, URI uri, Digest digest, long size, Path destination,
+        String subject) {
+      this.ref = ref;
+      this.uri = uri;
+      this.digest = digest;
+      this.size = size;
+      this.destination = destination;
+      this.subject = subject;
+    }
+
+    /** Downloads the whole blob into a truncated file, forces it and returns its hash. */
+    byte[] once() throws IOException {
+      long threshold = settings.parallelThreshold();
+      int connections = (int) Math.min(settings.parallelConnections(), Math.max(1, size));
+      if (threshold > 0 && size > threshold && connections > 1) {
+        byte[] hash = parallel(connections);
+        if (hash != null) {
+          return hash;
+        }
+      }
+      try (FileChannel out = open()) {
+        MessageDigest hasher = digest.newHasher();
+        new Range(this, out, 0, size, false, hasher, transport.retrier(subject), () -> false)
+            .fetch(null);
+        out.force(true);
+        return hasher.digest();
+      }
+    }
+
+    private FileChannel open() throws IOException {
+      return FileChannel.open(destination, StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
+    /**
+     * Fetches {@code connections} ranges at once, each written at its offset and retried on its
+     * own, then hashes the file in one streaming pass (docs/decisions/0304). Returns null, having
+     * written nothing that matters, when the registry does not honour {@code Range}.
+     */
+    private byte[] parallel(int connections) throws IOException {
+      long partSize = (size + connections - 1) / connections;
+      AtomicBoolean abort = new AtomicBoolean();
+      List<Future<Void>> parts = new ArrayList<>();
+      try (FileChannel out = open()) {
+        // The first part probes: only a 206 proves the registry serves ranges.
+        Range first = new Range(this, out, 0, Math.min(partSize, size), true, null,
+            transport.retrier(subject + " part 1"), abort::get);
+        RegistryResponse probe = first.request();
+        if (probe.statusCode() == 200) {
+          LOG.info("{}: the registry ignores Range; downloading it as one stream", subject);
+          MessageDigest hasher = digest.newHasher();
+          new Range(this, out, 0, size, false, hasher, transport.retrier(subject), () -> false)
+              .fetch(probe);
+          out.force(true);
+          return hasher.digest();
+        }
+        parts.add(executor.submit(() -> {
+          first.fetch(probe);
+          return null;
+        }));
+        for (int i = 1; i < connections && i * partSize < size; i++) {
+          Range r = new Range(this, out, i * partSize, Math.min(size, (i + 1) * partSize), true,
+              null, transport.retrier(subject + " part " + (i + 1)), abort::get);
+          parts.add(executor.submit(() -> {
+            r.fetch(null);
+            return null;
+          }));
+        }
+        IOException failure = awaitParts(parts, abort);
+        if (failure instanceof RangeIgnored) {
+          LOG.info("{}: {}; downloading it as one stream", subject, failure.getMessage());
+          return null;
+        }
+        if (failure != null) {
+          throw failure;
+        }
+        out.force(true);
+        return hashFile(out);
+      }
+    }
+
+    /**
+     * Waits for every part, also after one failed (the others are told to stop, and a part
+     * must not write into the file after this method returned). Returns the first failure.
+     */
+    private IOException awaitParts(List<Future<Void>> parts, AtomicBoolean abort)
+        throws IOException {
+      IOException failure = null;
+      boolean interrupted = false;
+      for (Future<Void> f : parts) {
+        while (true) {
+          try {
+            f.get();
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true;
+            abort.set(true);
+          } catch (ExecutionException e) {
+            abort.set(true);
+            Throwable c = e.getCause();
+            if (failure == null || failure instanceof PartAborted) {
+              failure = c instanceof IOException io ? io
+                  : new IOException(subject + ": " + c, c);
+            }
+            break;
+          }
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+        throw new RegistryException(Kind.UNAVAILABLE, subject + ": download was interrupted");
+      }
+      return failure;
+    }
+
+    private byte[] hashFile(FileChannel in) throws IOException {
+      MessageDigest hasher = digest.newHasher();
+      ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
+      long pos = 0;
+      while (pos < size) {
+        buf.clear();
+        int n = in.read(buf, pos);
+        if (n < 0) {
+          break;
+        }
+        buf.flip();
+        hasher.update(buf);
+        pos += n;
+      }
+      return hasher.digest();
+    }
+  }
+
+  /** A part stopped because another part failed. */
+  private static final class PartAborted extends IOException {
+    PartAborted() {
+      super("aborted because another part failed");
+    }
+  }
+
   /**
-   * Copies at most {@code limit + 1} bytes (one extra byte proves the body is too long without
-   * writing an unbounded amount) and forces the data to disk.
+   * Bytes {@code [start, end)} of a blob, fetched into {@code out} at their offsets and resumed
+   * after breaks. With {@code hasher} the bytes are hashed in order as they arrive (one stream);
+   * a {@code part} must be answered with 206, a whole-blob fetch may get 200 and starts over then.
    */
-  private static long copy(InputStream in, Path destination, MessageDigest hasher, long limit,
-      String subject) throws IOException {
-    byte[] buf = new byte[COPY_BUFFER];
-    long total = 0;
-    try (FileChannel out = FileChannel.open(destination, StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      while (total <= limit) {
+  private final class Range {
+    private final BlobFetch blob;
+    private final FileChannel out;
+    private final long start;
+    private final long end;
+    private final boolean part;
+    private final MessageDigest hasher;
+    private final Retrier retrier;
+    private final java.util.function.BooleanSupplier aborted;
+    private long pos;
+
+    Range(BlobFetch blob, FileChannel out, long start, long end, boolean part,
+        MessageDigest hasher, Retrier retrier, java.util.function.BooleanSupplier aborted) {
+      this.blob = blob;
+      this.out = out;
+      this.start = start;
+      this.end = end;
+      this.part = part;
+      this.hasher = hasher;
+      this.retrier = retrier;
+      this.aborted = aborted;
+      this.pos = start;
+    }
+
+    /** Asks the registry (not a redirect target of an earlier try) for the missing bytes. */
+    RegistryResponse request() throws RegistryException {
+      Map<String, String> headers;
+      if (!part && pos == 0) {
+        headers = Map.of();
+      } else if (end == blob.size) {
+        headers = Map.of("Range", "bytes=" + pos + "-");
+      } else {
+        headers = Map.of("Range", "bytes=" + pos + "-" + (end - 1));
+      }
+      return transport.send(new RegistryTransport.Call("GET", blob.uri, blob.ref.registry(),
+          pullScope(blob.ref), headers, RequestBody.EMPTY, true, blob.subject), retrier);
+    }
+
+    /** Fetches until the range is complete; {@code first} is an already-sent answer or null. */
+    void fetch(RegistryResponse first) throws IOException {
+      RegistryResponse resp = first;
+      while (true) {
+        if (aborted.getAsBoolean()) {
+          if (resp != null) {
+            resp.close();
+          }
+          throw new PartAborted();
+        }
+        if (resp == null) {
+          resp = request();
+        }
+        long limit = accept(resp);
+        if (limit < 0) {
+          return; // 416 at the end: verification decides
+        }
+        try (InputStream in = resp.body()) {
+          if (copy(in, limit)) {
+            return;
+          }
+        }
+        resp = null;
+      }
+    }
+
+    /**
+     * Checks an answer and returns the blob offset its body ends at (exclusive); -1 for a 416
+     * that leaves the verification to decide.
+     */
+    private long accept(RegistryResponse resp) throws IOException {
+      int status = resp.statusCode();
+      long announced = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+      boolean asked = part || pos > 0;
+      if (status == 200) {
+        if (part) {
+          resp.close();
+          throw new RangeIgnored("the registry answered a range request with 200");
+        }
+        if (announced >= 0 && announced != blob.size) {
+          resp.close();
+          throw new RegistryException(Kind.INVALID_CONTENT, blob.subject
+              + ": registry announced " + announced + " bytes but the descriptor says "
+              + blob.size);
+        }
+        if (pos > 0) {
+          LOG.info("{}: the registry ignored Range at {}; starting over", blob.subject, pos);
+          out.truncate(0);
+          hasher.reset();
+          pos = 0;
+        }
+        return blob.size + 1; // one extra byte proves the body is too long
+      }
+      if (status == 206 && asked) {
+        long[] cr = contentRange(resp.headers().firstValue("Content-Range").orElse(null));
+        if (cr != null && cr[2] >= 0 && cr[2] != blob.size) {
+          resp.close();
+          throw new RegistryException(Kind.INVALID_CONTENT, blob.subject + ": registry says the "
+              + "blob has " + cr[2] + " bytes but the descriptor says " + blob.size);
+        }
+        if (cr == null || cr[0] != pos || cr[1] < pos || cr[1] >= end
+            || (cr[2] >= 0 && cr[2] != blob.size)
+            || (announced >= 0 && announced != cr[1] - cr[0] + 1)) {
+          resp.close();
+          String why = "206 with Content-Range '"
+              + resp.headers().firstValue("Content-Range").orElse("") + "' for a request from "
+              + pos;
+          if (retrier.failedTry(why, null)) {
+            return accept(request());
+          }
+          throw new RegistryException(Kind.INVALID_CONTENT, blob.subject + ": " + why);
+        }
+        return cr[1] + 1;
+      }
+      if (status == 416 && asked && pos >= blob.size) {
+        resp.close();
+        return -1;
+      }
+      byte[] body = readQuietly(resp);
+      throw RegistryErrors.fromResponse(blob.subject, status, body);
+    }
+
+    /**
+     * Copies the body up to blob offset {@code limit}. True when the range is complete; false
+     * when the transfer broke and a retry is due (the budget allowing).
+     */
+    private boolean copy(InputStream in, long limit) throws IOException {
+      byte[] buf = new byte[COPY_BUFFER];
+      boolean moved = false;
+      while (pos < limit) {
+        if (aborted.getAsBoolean()) {
+          throw new PartAborted();
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          throw new RegistryException(Kind.UNAVAILABLE, blob.subject + ": download was "
+              + "interrupted after " + pos + " bytes");
+        }
         int n;
         try {
-          n = in.read(buf, 0, (int) Math.min(buf.length, limit + 1 - total));
+          n = in.read(buf, 0, (int) Math.min(buf.length, limit - pos));
         } catch (IOException e) {
-          throw new RegistryException(Kind.UNAVAILABLE,
-              subject + ": transfer broke after " + total + " bytes (" + e + ")", e);
+          return broke(e.toString());
         }
         if (n < 0) {
           break;
         }
-        hasher.update(buf, 0, n);
-        ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-        while (bb.hasRemaining()) {
-          out.write(bb);
+        if (n > 0 && !moved) {
+          moved = true;
+          retrier.progressed();
         }
-        total += n;
+        if (hasher != null) {
+          hasher.update(buf, 0, n);
+        }
+        ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+        long at = pos;
+        while (bb.hasRemaining()) {
+          at += out.write(bb, at);
+        }
+        pos += n;
       }
-      out.force(true);
+      if (!part && pos > blob.size) {
+        throw new RegistryException(Kind.INVALID_CONTENT, blob.subject + " failed verification: "
+            + "the registry sent more than the " + blob.size + " bytes of the descriptor");
+      }
+      if (pos >= end) {
+        return true;
+      }
+      if (pos < limit) {
+        return broke("connection closed early");
+      }
+      return false; // a shorter 206 than asked for: ask for the rest
     }
-    return total;
+
+    private boolean broke(String why) throws RegistryException {
+      String message = "transfer broke after " + (pos - start) + " of " + (end - start)
+          + " bytes" + (part ? " of the range from " + start : "") + " (" + why + ")";
+      if (retrier.failedTry(message, null)) {
+        return false;
+      }
+      throw new RegistryException(Kind.UNAVAILABLE, blob.subject + ": " + message);
+    }
+  }
+
+  /** {@code bytes a-b/total} → {a, b, total or -1 for *}; null when malformed. */
+  static long[] contentRange(String header) {
+    if (header == null) {
+      return null;
+    }
+    java.util.regex.Matcher m = CONTENT_RANGE.matcher(header.trim());
+    if (!m.matches()) {
+      return null;
+    }
+    try {
+      return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+          m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3))};
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   // ---------------------------------------------------------------- push

@@ -17,11 +17,21 @@ import java.util.stream.Collectors;
  * @param proxyUrl {@code http://host:port} of an HTTP proxy, or null
  * @param connectTimeout TCP/TLS connect timeout
  * @param userAgent sent on every request
+ * @param retry retries and backoff of idempotent requests (null = {@link RetryPolicy#defaults})
+ * @param stallTimeout a transfer (or an answer) with no byte arriving for this long is aborted
+ *     and retried, resuming where it stopped; there is no total deadline
+ * @param parallelThreshold blobs larger than this many bytes are fetched as several ranges at
+ *     once; 0 = never
+ * @param parallelConnections ranges (connections) per large blob
  */
 public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts, String proxyUrl,
-    Duration connectTimeout, String userAgent) {
+    Duration connectTimeout, String userAgent, RetryPolicy retry, Duration stallTimeout,
+    long parallelThreshold, int parallelConnections) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+  public static final long DEFAULT_PARALLEL_THRESHOLD = 256L << 20;
+  public static final int DEFAULT_PARALLEL_CONNECTIONS = 4;
   public static final String DEFAULT_USER_AGENT = "modelpack-csi-driver";
   private static final Pattern IPV4_LOOPBACK =
       Pattern.compile("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
@@ -32,6 +42,19 @@ public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts,
             .collect(Collectors.toUnmodifiableSet());
     connectTimeout = connectTimeout == null ? DEFAULT_CONNECT_TIMEOUT : connectTimeout;
     userAgent = userAgent == null || userAgent.isBlank() ? DEFAULT_USER_AGENT : userAgent;
+    retry = retry == null ? RetryPolicy.defaults() : retry;
+    stallTimeout = stallTimeout == null ? DEFAULT_STALL_TIMEOUT : stallTimeout;
+    if (stallTimeout.isNegative() || stallTimeout.isZero()
+        || stallTimeout.toMillis() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("stall timeout must be between 1 ms and 24 days, got "
+          + stallTimeout);
+    }
+    if (parallelThreshold < 0) {
+      throw new IllegalArgumentException("parallel download threshold must be 0 (off) or more");
+    }
+    if (parallelConnections < 1) {
+      throw new IllegalArgumentException("parallel download connections must be at least 1");
+    }
     if (proxyUrl != null && !proxyUrl.isBlank()) {
       proxyAddress(proxyUrl); // validate early so a typo fails at startup, not at first pull
     } else {
@@ -39,12 +62,36 @@ public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts,
     }
   }
 
+  /** Default retry, stall and parallel-download settings. */
+  public RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts, String proxyUrl,
+      Duration connectTimeout, String userAgent) {
+    this(dockerConfigDir, plainHttpHosts, proxyUrl, connectTimeout, userAgent, null, null,
+        DEFAULT_PARALLEL_THRESHOLD, DEFAULT_PARALLEL_CONNECTIONS);
+  }
+
   public static RegistrySettings defaults() {
     return new RegistrySettings(null, Set.of(), null, null, null);
   }
 
   public RegistrySettings withDockerConfigDir(Path dir) {
-    return new RegistrySettings(dir, plainHttpHosts, proxyUrl, connectTimeout, userAgent);
+    return new RegistrySettings(dir, plainHttpHosts, proxyUrl, connectTimeout, userAgent, retry,
+        stallTimeout, parallelThreshold, parallelConnections);
+  }
+
+  public RegistrySettings withRetry(RetryPolicy policy) {
+    return new RegistrySettings(dockerConfigDir, plainHttpHosts, proxyUrl, connectTimeout,
+        userAgent, policy, stallTimeout, parallelThreshold, parallelConnections);
+  }
+
+  public RegistrySettings withStallTimeout(Duration timeout) {
+    return new RegistrySettings(dockerConfigDir, plainHttpHosts, proxyUrl, connectTimeout,
+        userAgent, retry, timeout, parallelThreshold, parallelConnections);
+  }
+
+  /** {@code threshold} 0 turns parallel ranged downloads off. */
+  public RegistrySettings withParallelDownload(long threshold, int connections) {
+    return new RegistrySettings(dockerConfigDir, plainHttpHosts, proxyUrl, connectTimeout,
+        userAgent, retry, stallTimeout, threshold, connections);
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.modelpack.csi.registry;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends one logical registry request: adds cached auth, answers one 401 with an auth round,
- * follows redirects by hand and retries idempotent requests a few times on transient failures.
+ * follows redirects by hand and retries idempotent requests with exponential backoff and jitter
+ * on connection errors, 5xx and 429 (honouring {@code Retry-After}); 401, 403 and 404 are
+ * answers, never retried (docs/decisions/0301).
  *
  * <p>Redirects are followed manually because the distribution spec forbids forwarding
  * {@code Authorization} to another host: presigned storage URLs reject it and it would leak the
@@ -35,13 +38,7 @@ final class RegistryTransport {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryTransport.class);
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final int MAX_REDIRECTS = 5;
-  /** Immediate retries only; backoff is deliberately left to a later, separate layer. */
-  private static final int MAX_ATTEMPTS = 3;
-  /**
-   * Longest silence on a socket read, for headers and body alike: a stalled transfer fails
-   * instead of hanging forever.
-   */
-  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+  private static final int MAX_ERROR_BODY = 64 * 1024;
 
   /**
    * One request.
@@ -64,12 +61,26 @@ final class RegistryTransport {
   private final String userAgent;
   private final Proxy proxy;
   private final Duration connectTimeout;
+  private final Duration readTimeout;
+  private final Retrier.Timing timing;
 
-  RegistryTransport(Authenticator auth, String userAgent, Proxy proxy, Duration connectTimeout) {
+  /**
+   * @param readTimeout longest silence on a socket read, for headers and body alike (the stall
+   *     timeout): a stalled transfer fails instead of hanging forever
+   */
+  RegistryTransport(Authenticator auth, String userAgent, Proxy proxy, Duration connectTimeout,
+      Duration readTimeout, Retrier.Timing timing) {
     this.auth = auth;
     this.userAgent = userAgent;
     this.proxy = proxy;
     this.connectTimeout = connectTimeout;
+    this.readTimeout = readTimeout;
+    this.timing = timing;
+  }
+
+  /** A fresh retry budget for one operation on {@code subject}. */
+  Retrier retrier(String subject) {
+    return new Retrier(timing, subject);
   }
 
   /**
@@ -78,19 +89,25 @@ final class RegistryTransport {
    * failures (after retries) and auth-round failures throw.
    */
   RegistryResponse send(Call call) throws RegistryException {
+    return send(call, call.idempotent() ? retrier(call.subject()) : Retrier.once(call.subject()));
+  }
+
+  /**
+   * As {@link #send(Call)}, spending failures from {@code retrier}, which the caller may share
+   * with its own retries of a broken body so that one budget covers the whole operation.
+   */
+  RegistryResponse send(Call call, Retrier retrier) throws RegistryException {
     String authorization = auth.cachedAuthorization(call.registry(), call.scopes());
     boolean authTried = false;
-    int attempt = 0;
     while (true) {
-      attempt++;
       Exchange ex;
       try {
         ex = sendFollowingRedirects(call, authorization);
       } catch (RegistryException e) {
         throw e;
       } catch (IOException e) {
-        if (call.idempotent() && attempt < MAX_ATTEMPTS) {
-          LOG.debug("{}: attempt {} failed ({}), retrying", call.subject(), attempt, e.toString());
+        if (call.idempotent() && retrier.failedTry("cannot reach "
+            + call.uri().getAuthority() + " (" + e + ")", null)) {
           continue;
         }
         throw new RegistryException(RegistryException.Kind.UNAVAILABLE,
@@ -112,14 +129,23 @@ final class RegistryTransport {
           // Say which request needed the auth; the auth message itself holds no secrets.
           throw new RegistryException(e.kind(), call.subject() + ": " + e.getMessage(), e);
         }
-        authTried = true;
-        attempt--; // an auth round is not a failed attempt
+        authTried = true; // an auth round is not a failed attempt
         continue;
       }
-      if ((status >= 500 || status == 429) && call.idempotent() && attempt < MAX_ATTEMPTS) {
-        LOG.debug("{}: attempt {} got {}, retrying", call.subject(), attempt, status);
-        resp.close();
-        continue;
+      if ((status >= 500 || status == 429) && call.idempotent()) {
+        String retryAfter = resp.headers().firstValue("Retry-After").orElse(null);
+        byte[] errorBody;
+        try {
+          errorBody = readCapped(resp, MAX_ERROR_BODY);
+        } catch (IOException e) {
+          errorBody = new byte[0];
+        }
+        if (retrier.failedTry("got HTTP " + status, retryAfter)) {
+          continue;
+        }
+        // The budget is spent: hand the last answer back for the caller's error message.
+        return new RegistryResponse(status, resp.headers(), new ByteArrayInputStream(errorBody),
+            resp.uri());
       }
       return resp;
     }
@@ -158,7 +184,7 @@ final class RegistryTransport {
     c.setInstanceFollowRedirects(false);
     c.setUseCaches(false);
     c.setConnectTimeout((int) connectTimeout.toMillis());
-    c.setReadTimeout((int) READ_TIMEOUT.toMillis());
+    c.setReadTimeout((int) readTimeout.toMillis());
     c.setRequestMethod(call.method());
     c.setRequestProperty("User-Agent", userAgent);
     call.headers().forEach(c::setRequestProperty);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.config.DriverConfig;
+import org.modelpack.csi.config.PullConfig;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
@@ -20,6 +21,7 @@ import org.modelpack.csi.pull.DiskQuota;
 import org.modelpack.csi.pull.ModelPuller;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
+import org.modelpack.csi.registry.RetryPolicy;
 import org.modelpack.csi.store.EvictionPolicy;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
@@ -54,10 +56,14 @@ public final class NodePlugin implements AutoCloseable {
     HashWarmup.startInBackground();
     MountTable mounts = new MountTable();
     removeInterruptedPulls(config.volumesDir(), mounts);
+    PullConfig pull = config.pull();
     RegistryClient registry = new RegistryClient(new RegistrySettings(
-        config.pull().dockerConfigDir(), config.pull().plainHttpRegistries(),
-        config.pull().proxyUrl(), Duration.ofSeconds(30),
-        "model-csi-driver/" + Version.get()));
+        pull.dockerConfigDir(), pull.plainHttpRegistries(), pull.proxyUrl(),
+        Duration.ofSeconds(30), "model-csi-driver/" + Version.get(),
+        new RetryPolicy(pull.retryAttempts(), pull.retryInitialBackoff(),
+            pull.retryMaxBackoff()),
+        pull.stallTimeout(), pull.parallelDownloadThreshold(),
+        pull.parallelDownloadConnections()));
     LayerStore store = LayerStore.open(new StoreLayout(config.cache().dir()), config.volumesDir(),
         config.pull().nodeLayerConcurrency(), new EvictionPolicy(config.cache().maxSizeBytes(),
             config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),

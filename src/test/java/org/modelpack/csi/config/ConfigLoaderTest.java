@@ -194,4 +194,65 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("pull_config.node_layer_concurrency");
   }
+
+  @Test
+  void retryStallAndParallelDownloadDefaults() {
+    PullConfig p = loader(Map.of()).load(null).pull();
+    assertThat(p.retryAttempts()).isEqualTo(6);
+    assertThat(p.retryInitialBackoff()).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(p.retryMaxBackoff()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(p.stallTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(p.parallelDownloadThreshold()).isEqualTo(256L << 20);
+    assertThat(p.parallelDownloadConnections()).isEqualTo(4);
+  }
+
+  @Test
+  void retryStallAndParallelDownloadKeysAreRead() {
+    PullConfig p = loader(Map.of()).parse("""
+        pull_config:
+          retry_attempts: 3
+          retry_initial_backoff: 250ms
+          retry_max_backoff: 1m
+          stall_timeout: 2m30s
+          parallel_download_threshold: 1GiB
+          parallel_download_connections: 8
+        """).pull();
+    assertThat(p.retryAttempts()).isEqualTo(3);
+    assertThat(p.retryInitialBackoff()).isEqualTo(java.time.Duration.ofMillis(250));
+    assertThat(p.retryMaxBackoff()).isEqualTo(java.time.Duration.ofMinutes(1));
+    assertThat(p.stallTimeout()).isEqualTo(java.time.Duration.ofSeconds(150));
+    assertThat(p.parallelDownloadThreshold()).isEqualTo(1L << 30);
+    assertThat(p.parallelDownloadConnections()).isEqualTo(8);
+    assertThat(loader(Map.of()).parse("pull_config: {parallel_download_threshold: 0}").pull()
+        .parallelDownloadThreshold()).isZero();
+    assertThat(loader(Map.of()).parse("pull_config: {retry_initial_backoff: 1m}").pull()
+        .retryMaxBackoff()).isEqualTo(java.time.Duration.ofMinutes(1));
+  }
+
+  @Test
+  void invalidRetryStallAndParallelDownloadValuesNameTheKey() {
+    ConfigLoader l = loader(Map.of());
+    assertThatThrownBy(() -> l.parse("pull_config: {retry_attempts: 0}"))
+        .hasMessageContaining("pull_config.retry_attempts").hasMessageContaining("1-100");
+    assertThatThrownBy(() -> l.parse("pull_config: {retry_attempts: many}"))
+        .hasMessageContaining("pull_config.retry_attempts");
+    assertThatThrownBy(() -> l.parse("pull_config: {retry_initial_backoff: fast}"))
+        .hasMessageContaining("pull_config.retry_initial_backoff");
+    assertThatThrownBy(() -> l.parse(
+        "pull_config: {retry_initial_backoff: 10s, retry_max_backoff: 5s}"))
+        .hasMessageContaining("pull_config.retry_max_backoff")
+        .hasMessageContaining("pull_config.retry_initial_backoff");
+    assertThatThrownBy(() -> l.parse("pull_config: {stall_timeout: 0s}"))
+        .hasMessageContaining("pull_config.stall_timeout");
+    assertThatThrownBy(() -> l.parse("pull_config: {stall_timeout: 48h}"))
+        .hasMessageContaining("pull_config.stall_timeout");
+    assertThatThrownBy(() -> l.parse("pull_config: {parallel_download_threshold: big}"))
+        .hasMessageContaining("pull_config.parallel_download_threshold");
+    assertThatThrownBy(() -> l.parse("pull_config: {parallel_download_threshold: -1}"))
+        .hasMessageContaining("pull_config.parallel_download_threshold");
+    assertThatThrownBy(() -> l.parse("pull_config: {parallel_download_connections: 0}"))
+        .hasMessageContaining("pull_config.parallel_download_connections");
+    assertThatThrownBy(() -> l.parse("pull_config: {parallel_download_connections: 17}"))
+        .hasMessageContaining("pull_config.parallel_download_connections");
+  }
 }

@@ -47,6 +47,7 @@ public final class ModelPuller {
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final RegistryClient client;
+  private final RegistryClient oneAttempt;
   private final LayerStore store;
   private final PullPlanner planner = new PullPlanner();
   private final int concurrency;
@@ -60,6 +61,7 @@ public final class ModelPuller {
   public ModelPuller(RegistryClient client, LayerStore store, int concurrency, Clock clock,
       DiskQuota quota) {
     this.client = client;
+    this.oneAttempt = client.withoutRetries();
     this.store = store;
     this.concurrency = concurrency;
     this.clock = clock;
@@ -75,13 +77,25 @@ public final class ModelPuller {
     return resolve(reference, LayerFilter.NONE);
   }
 
-  /** As above, planning only the layers {@code filter} keeps. */
+  /**
+   * As above, planning only the layers {@code filter} keeps. With a recorded manifest to fall
+   * back on, the registry gets one attempt (no backoff first): an unreachable registry then
+   * costs nothing. Only a model its registry served without credentials is served from the
+   * record: a volume's credentials cannot be checked while the registry is away.
+   */
   public PullPlan resolve(Reference reference, LayerFilter filter) {
+    Optional<RecordedManifest> recorded = store.recordedManifest(reference.toString());
     try {
-      return planner.plan(client.fetchManifest(reference), filter);
+      RegistryClient c = recorded.isPresent() ? oneAttempt : client;
+      return planner.plan(c.fetchManifest(reference), filter);
     } catch (RegistryException e) {
-      if (e.kind() == RegistryException.Kind.UNAVAILABLE) {
-        Optional<PullPlan> offline = recordedPlan(reference, filter);
+      if (e.kind() == RegistryException.Kind.UNAVAILABLE && recorded.isPresent()) {
+        if (!recorded.get().anonymousReadable()) {
+          throw new DriverException(ErrorKind.UNAVAILABLE, "model " + reference + ": "
+              + e.getMessage() + "; its repository needs credentials, which cannot be checked "
+              + "while the registry is unreachable, so the copy on this node is not used", e);
+        }
+        Optional<PullPlan> offline = recordedPlan(recorded.get(), reference, filter);
         if (offline.isPresent()) {
           log.warn("registry unreachable for {} ({}); using the manifest {} recorded at the last "
               + "pull", reference, e.getMessage(), offline.get().manifestDigest());
@@ -95,6 +109,18 @@ public final class ModelPuller {
   }
 
   /**
+   * This puller with a pod's registry credentials (its node-publish secrets), which take
+   * precedence over the node's; itself when the secrets hold none.
+   */
+  public ModelPuller withSecrets(java.util.Map<String, String> secrets) {
+    return org.modelpack.csi.registry.auth.PodSecretCredentials
+        .from(secrets, client.nodeCredentials())
+        .map(creds -> new ModelPuller(client.withCredentials(creds), store, concurrency, clock,
+            quota))
+        .orElse(this);
+  }
+
+  /**
    * Refuses the plan with RESOURCE_EXHAUSTED, before any download, when the volume asked for a
    * quota check ({@code check-disk-quota}), quotas are enabled and the model does not fit.
    */
@@ -102,16 +128,13 @@ public final class ModelPuller {
     quota.check(plan, requested);
   }
 
-  private Optional<PullPlan> recordedPlan(Reference reference, LayerFilter filter) {
-    Optional<RecordedManifest> recorded = store.recordedManifest(reference.toString());
-    if (recorded.isEmpty()) {
-      return Optional.empty();
-    }
+  private Optional<PullPlan> recordedPlan(RecordedManifest recorded, Reference reference,
+      LayerFilter filter) {
     try {
-      Manifest m = JSON.readValue(recorded.get().raw(), Manifest.class);
+      Manifest m = JSON.readValue(recorded.raw(), Manifest.class);
       return Optional.of(planner.plan(new ResolvedManifest(
-          reference.withDigest(recorded.get().digest()), recorded.get().digest(), m,
-          recorded.get().raw()), filter));
+          reference.withDigest(recorded.digest()), recorded.digest(), m, recorded.raw()),
+          filter));
     } catch (IOException | RuntimeException e) {
       log.warn("recorded manifest of {} is unusable: {}", reference, e.getMessage());
       return Optional.empty();
@@ -204,7 +227,8 @@ public final class ModelPuller {
 
   private void recordManifest(Reference requested, PullPlan plan) {
     try {
-      store.recordManifest(requested.toString(), plan.manifestDigest(), plan.rawManifest());
+      store.recordManifest(requested.toString(), plan.manifestDigest(), plan.rawManifest(),
+          client.readableAnonymously(plan.reference()));
     } catch (IOException | RuntimeException e) {
       log.warn("could not record the manifest of {}: {}", requested, e.getMessage());
     }

@@ -32,6 +32,7 @@ import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.Manifest;
 import org.modelpack.csi.registry.RegistryException.Kind;
 import org.modelpack.csi.registry.auth.Authenticator;
+import org.modelpack.csi.registry.auth.CredentialStore;
 import org.modelpack.csi.registry.auth.DockerConfigCredentials;
 import org.modelpack.csi.registry.auth.HttpTokenEndpoint;
 import org.slf4j.Logger;
@@ -60,7 +61,11 @@ public final class RegistryClient implements AutoCloseable {
 
   private final RegistrySettings settings;
   private final DockerConfigCredentials credentials;
+  private final CredentialStore credentialStore;
+  private final Sleeper sleeper;
   private final ExecutorService executor;
+  private final boolean ownsExecutor;
+  private final HttpClient http;
   private final RegistryTransport transport;
   private final Map<String, String> schemeByRegistry = new ConcurrentHashMap<>();
 
@@ -76,19 +81,34 @@ public final class RegistryClient implements AutoCloseable {
   /** With an injected {@link Sleeper} for retry waits (tests record them instead of waiting). */
   public RegistryClient(RegistrySettings settings, DockerConfigCredentials credentials,
       Sleeper sleeper) {
+    this(settings, credentials, credentials, sleeper,
+        // Own executor so close() can release the client's threads (JDK 17 HttpClient has no
+        // close).
+        Executors.newCachedThreadPool(DaemonThreads.named("registry-http")), null, true);
+  }
+
+  private RegistryClient(RegistrySettings settings, DockerConfigCredentials nodeCredentials,
+      CredentialStore credentialStore, Sleeper sleeper, ExecutorService executor,
+      HttpClient shared, boolean ownsExecutor) {
     this.settings = settings;
-    this.credentials = credentials;
-    // Own executor so close() can release the client's threads (JDK 17 HttpClient has no close).
-    this.executor = Executors.newCachedThreadPool(DaemonThreads.named("registry-http"));
-    HttpClient.Builder b = HttpClient.newBuilder()
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(settings.connectTimeout())
-        .executor(executor);
-    if (settings.proxyAddress() != null) {
-      b.proxy(ProxySelector.of(settings.proxyAddress()));
+    this.credentials = nodeCredentials;
+    this.credentialStore = credentialStore;
+    this.sleeper = sleeper;
+    this.executor = executor;
+    this.ownsExecutor = ownsExecutor;
+    if (shared != null) {
+      this.http = shared;
+    } else {
+      HttpClient.Builder b = HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(settings.connectTimeout())
+          .executor(executor);
+      if (settings.proxyAddress() != null) {
+        b.proxy(ProxySelector.of(settings.proxyAddress()));
+      }
+      this.http = b.build();
     }
-    HttpClient http = b.build();
-    Authenticator auth = new Authenticator(credentials,
+    Authenticator auth = new Authenticator(credentialStore,
         new HttpTokenEndpoint(http, settings.userAgent()), Clock.systemUTC());
     this.transport = new RegistryTransport(auth, settings.userAgent(),
         settings.proxyAddress() == null ? null
@@ -96,6 +116,47 @@ public final class RegistryClient implements AutoCloseable {
         settings.connectTimeout(), settings.stallTimeout(),
         new Retrier.Timing(settings.retry(), sleeper, Clock.systemUTC(),
             () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
+  }
+
+  /**
+   * A client that authenticates with {@code credentials} (a pod's own, say) and keeps its own
+   * token cache, sharing this client's settings and threads. Closing it releases nothing shared.
+   */
+  public RegistryClient withCredentials(CredentialStore credentials) {
+    return new RegistryClient(settings, this.credentials, credentials, sleeper, executor, http,
+        false);
+  }
+
+  /** The same client making one attempt per request: for callers with a fallback of their own. */
+  public RegistryClient withoutRetries() {
+    return new RegistryClient(settings.withRetry(new RetryPolicy(1,
+        settings.retry().initialBackoff(), settings.retry().maxBackoff())), this.credentials,
+        credentialStore, sleeper, executor, http, false);
+  }
+
+  /** The node's own credentials, for a pod's to fall back on. */
+  public CredentialStore nodeCredentials() {
+    return credentials;
+  }
+
+  /**
+   * Whether {@code ref}'s manifest can be read with no credentials at all. Used to decide if a
+   * model may be served from the store without the registry: only anonymously readable ones.
+   */
+  public boolean readableAnonymously(Reference ref) {
+    try {
+      if (credentialStore.lookup(ref.registry()).isAnonymous()) {
+        return true; // it was just read with no credentials
+      }
+    } catch (RegistryException e) {
+      return false;
+    }
+    try (RegistryClient anonymous = withCredentials(CredentialStore.ANONYMOUS)) {
+      anonymous.fetchSingleManifest(ref);
+      return true;
+    } catch (RegistryException e) {
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- manifests
@@ -718,6 +779,8 @@ public final class RegistryClient implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.shutdownNow();
+    if (ownsExecutor) {
+      executor.shutdownNow();
+    }
   }
 }

@@ -386,13 +386,15 @@ public final class LayerStore implements AutoCloseable {
   // ------------------------------------------------------------------ manifests of past pulls
 
   /** Remembers what {@code reference} resolved to, for pulls while the registry is down. */
-  public void recordManifest(String reference, String digest, byte[] raw) throws IOException {
+  public void recordManifest(String reference, String digest, byte[] raw,
+      boolean anonymousReadable) throws IOException {
     Path manifest = layout.manifest(digest);
     if (!Files.exists(manifest)) {
       FileTrees.writeAtomically(manifest, raw);
     }
     Path ref = refFile(reference);
-    byte[] json = JSON.writeValueAsBytes(Map.of("reference", reference, "digest", digest));
+    byte[] json = JSON.writeValueAsBytes(Map.of("reference", reference, "digest", digest,
+        "anonymous_readable", anonymousReadable));
     if (!Files.exists(ref) || !java.util.Arrays.equals(Files.readAllBytes(ref), json)) {
       FileTrees.writeAtomically(ref, json);
     }
@@ -404,14 +406,16 @@ public final class LayerStore implements AutoCloseable {
       if (!Files.isRegularFile(ref)) {
         return Optional.empty();
       }
-      String digest = JSON.readTree(ref.toFile()).path("digest").asText();
+      com.fasterxml.jackson.databind.JsonNode record = JSON.readTree(ref.toFile());
+      String digest = record.path("digest").asText();
+      boolean anonymous = record.path("anonymous_readable").asBoolean(false);
       byte[] raw = Files.readAllBytes(layout.manifest(digest));
       Digest d = Digest.parse(digest);
       if (!d.matches(d.newHasher().digest(raw))) {
         log.warn("recorded manifest {} is corrupt; ignoring it", digest);
         return Optional.empty();
       }
-      return Optional.of(new RecordedManifest(reference, digest, raw));
+      return Optional.of(new RecordedManifest(reference, digest, raw, anonymous));
     } catch (IOException | RuntimeException e) {
       log.warn("cannot read the recorded manifest of {}: {}", reference, e.getMessage());
       return Optional.empty();

@@ -199,7 +199,7 @@ public final class VolumeManager implements AutoCloseable {
       Path modelDir, VolumeStatus pulling) {
     job.running();
     try {
-      ModelPuller p = puller.get();
+      ModelPuller p = puller.get().withSecrets(req.secrets());
       long t0 = System.nanoTime();
       PullPlan plan = p.resolve(reference, req.filter());
       log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}{}; resolved in {} ms)",

@@ -111,4 +111,84 @@ class AuthenticatedPublishIT {
           .doesNotContain(Base64.getEncoder().encodeToString((USER + ":" + wrong).getBytes()));
     }
   }
+
+  @Test
+  void aPodsOwnSecretUnlocksThePullAndAPodWithoutOneIsRefusedEvenWithTheLayersStored()
+      throws Exception {
+    try (NodePlugin p = plugin("pod-secrets", Files.createDirectories(tmp.resolve("docker-empty")));
+        CsiClient csi = new CsiClient(p.config().csiEndpoint())) {
+      Path withSecret = tmp.resolve("pods/secret/model");
+      csi.node().nodePublishVolume(publish("csi-secret", withSecret,
+          artifact.reference().toString()).putSecrets("username", USER)
+          .putSecrets("password", PASSWORD).build());
+      assertThat(sha256(withSecret.resolve("weights.safetensors")))
+          .isEqualTo(artifact.files().get(0).sha256());
+
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class, () -> csi.node().nodePublishVolume(publish("csi-nosecret",
+              tmp.resolve("pods/nosecret/model"), artifact.reference().toString()).build()));
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(p.config().volumesDir().resolve("csi-nosecret")).doesNotExist();
+
+      String dockerConfigJson = "{\"auths\":{\"" + registry.host() + "\":{\"auth\":\""
+          + Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes()) + "\"}}}";
+      Path viaDockerConfig = tmp.resolve("pods/dockerconfigjson/model");
+      csi.node().nodePublishVolume(publish("csi-dcj", viaDockerConfig,
+          artifact.reference().toString()).putSecrets(".dockerconfigjson", dockerConfigJson)
+          .build());
+      assertThat(sha256(viaDockerConfig.resolve("weights.safetensors")))
+          .isEqualTo(artifact.files().get(0).sha256());
+      csi.node().nodeUnpublishVolume(unpublish("csi-dcj", viaDockerConfig));
+      csi.node().nodeUnpublishVolume(unpublish("csi-secret", withSecret));
+    }
+  }
+
+  @Test
+  void aMalformedPodSecretIsInvalidArgumentWithoutEchoingIt() throws Exception {
+    try (NodePlugin p = plugin("bad-secret", Files.createDirectories(tmp.resolve("docker-empty2")));
+        CsiClient csi = new CsiClient(p.config().csiEndpoint())) {
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class, () -> csi.node().nodePublishVolume(publish("csi-bad",
+              tmp.resolve("pods/bad/model"), artifact.reference().toString())
+              .putSecrets(".dockerconfigjson", "{broken s3cret-value").build()));
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(e.getStatus().getDescription()).contains(".dockerconfigjson")
+          .doesNotContain("s3cret-value");
+    }
+  }
+
+  @Test
+  void withTheRegistryDownAModelThatNeededCredentialsIsNotServedUncheckedFromTheStore()
+      throws Exception {
+    RegistryServer own = RegistryServer.startWithHtpasswd(tmp.resolve("registry-offline"), USER,
+        PASSWORD);
+    PushedArtifact a;
+    try (RegistryClient pusher = new RegistryClient(RegistrySettings.defaults()
+        .withDockerConfigDir(tmp.resolve("docker-none3")))) {
+      a = ModelArtifactBuilder.create(tmp.resolve("artifact-offline"))
+          .rawFile("weights.safetensors", 100_000, 7)
+          .push(pusher.withCredentials(r -> org.modelpack.csi.registry.auth.Credentials
+              .basic(USER, PASSWORD)), Reference.parse(own.host() + "/private/offline:v1"));
+    }
+    String tag = own.host() + "/private/offline:v1";
+    try (NodePlugin p = plugin("offline", Files.createDirectories(tmp.resolve("docker-none2")));
+        CsiClient csi = new CsiClient(p.config().csiEndpoint())) {
+      Path first = tmp.resolve("pods/offline-1/model");
+      csi.node().nodePublishVolume(publish("csi-off-1", first, tag)
+          .putSecrets("username", USER).putSecrets("password", PASSWORD).build());
+      csi.node().nodeUnpublishVolume(unpublish("csi-off-1", first));
+      own.close();
+
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class, () -> csi.node().nodePublishVolume(publish("csi-off-2",
+              tmp.resolve("pods/offline-2/model"), tag).putSecrets("username", USER)
+              .putSecrets("password", PASSWORD).build()));
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(e.getStatus().getDescription()).contains("needs credentials");
+      assertThat(p.store().entries()).anyMatch(en -> en.key().digest()
+          .equals("sha256:" + a.files().get(0).sha256()));
+    } finally {
+      own.close();
+    }
+  }
 }

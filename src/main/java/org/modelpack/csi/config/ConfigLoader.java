@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -43,7 +44,7 @@ public final class ConfigLoader {
       "pull_config.orphan_timeout", "pull_config.retry_attempts",
       "pull_config.retry_initial_backoff", "pull_config.retry_max_backoff",
       "pull_config.stall_timeout", "pull_config.parallel_download_threshold",
-      "pull_config.parallel_download_connections",
+      "pull_config.parallel_download_connections", "pull_config.mirrors",
       "cache", "cache.dir", "cache.max_size", "cache.high_watermark", "cache.low_watermark",
       "features", "features.check_disk_quota", "features.disk_usage_limit");
 
@@ -207,9 +208,49 @@ public final class ConfigLoader {
       throw new ConfigException("config key pull_config.parallel_download_connections: must be "
           + "1-" + PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS + ", got " + connections);
     }
+    Map<String, List<Mirror>> mirrors = mirrors(node.path("mirrors"));
+    mirrors.values().forEach(list -> list.stream().filter(Mirror::plainHttp)
+        .forEach(m -> plain.add(m.host())));
     return new PullConfig(dockerDir, concurrency, proxy, plain, nodeLayers,
         Duration.ofSeconds(wait), orphan, attempts, initial, maxBackoff, stall, threshold,
-        connections);
+        connections, mirrors);
+  }
+
+  /**
+   * {@code pull_config.mirrors}: registry host → list of endpoints ({@code http://host:port},
+   * {@code https://host} or {@code host[:port]}, https by default), tried in order.
+   */
+  private static Map<String, List<Mirror>> mirrors(JsonNode node) {
+    if (node.isMissingNode() || node.isNull()) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw new ConfigException("config key pull_config.mirrors: must map a registry host to a "
+          + "list of mirror endpoints");
+    }
+    Map<String, List<Mirror>> out = new java.util.LinkedHashMap<>();
+    Iterator<String> hosts = node.fieldNames();
+    while (hosts.hasNext()) {
+      String registry = hosts.next();
+      JsonNode list = node.get(registry);
+      if (!list.isArray() || list.isEmpty()) {
+        throw new ConfigException("config key pull_config.mirrors." + registry
+            + ": must be a non-empty list of endpoints");
+      }
+      List<Mirror> endpoints = new java.util.ArrayList<>();
+      for (JsonNode e : list) {
+        String text = e.asText().trim();
+        boolean http = text.startsWith("http://");
+        String host = text.replaceFirst("^https?://", "").replaceFirst("/+$", "");
+        if (host.isEmpty() || host.contains("/") || !e.isTextual()) {
+          throw new ConfigException("config key pull_config.mirrors." + registry + ": '" + text
+              + "' is not an endpoint such as http://10.0.0.5:5000 or mirror.example.com");
+        }
+        endpoints.add(new Mirror(host, http));
+      }
+      out.put(registry, List.copyOf(endpoints));
+    }
+    return out;
   }
 
   /** A Go-style duration ({@code 90s}, {@code 10m}, {@code 1h30m}) or a number of seconds. */

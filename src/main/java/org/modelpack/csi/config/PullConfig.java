@@ -2,6 +2,8 @@ package org.modelpack.csi.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -21,12 +23,14 @@ import java.util.Set;
  * @param parallelDownloadThreshold blobs larger than this (bytes) use ranged parallel download;
  *     0 = never
  * @param parallelDownloadConnections ranges fetched at once for such a blob
+ * @param mirrors per registry host, endpoints tried in order before the registry itself
  */
 public record PullConfig(
     Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries,
     int nodeLayerConcurrency, Duration publishWait, Duration orphanTimeout,
     int retryAttempts, Duration retryInitialBackoff, Duration retryMaxBackoff,
-    Duration stallTimeout, long parallelDownloadThreshold, int parallelDownloadConnections) {
+    Duration stallTimeout, long parallelDownloadThreshold, int parallelDownloadConnections,
+    Map<String, List<Mirror>> mirrors) {
 
   public static final int DEFAULT_CONCURRENCY = 5;
   public static final int DEFAULT_RETRY_ATTEMPTS = 6;
@@ -39,5 +43,10 @@ public record PullConfig(
 
   public PullConfig {
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);
+    mirrors = mirrors == null ? Map.of() : Map.copyOf(mirrors);
+  }
+
+  public List<Mirror> mirrorsOf(String registry) {
+    return mirrors.getOrDefault(registry, List.of());
   }
 }

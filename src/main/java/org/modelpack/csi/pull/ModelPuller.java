@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.concurrent.DaemonThreads;
+import org.modelpack.csi.config.Mirror;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.oci.Manifest;
@@ -48,6 +49,7 @@ public final class ModelPuller {
 
   private final RegistryClient client;
   private final RegistryClient oneAttempt;
+  private Map<String, List<Mirror>> mirrors = Map.of();
   private final LayerStore store;
   private final PullPlanner planner = new PullPlanner();
   private final int concurrency;
@@ -85,6 +87,16 @@ public final class ModelPuller {
    */
   public PullPlan resolve(Reference reference, LayerFilter filter) {
     Optional<RecordedManifest> recorded = store.recordedManifest(reference.toString());
+    for (Mirror m : mirrors.getOrDefault(reference.registry(), List.of())) {
+      try {
+        ResolvedManifest viaMirror = oneAttempt.fetchManifest(on(m, reference));
+        return planner.plan(new ResolvedManifest(reference.withDigest(viaMirror.digest()),
+            viaMirror.digest(), viaMirror.manifest(), viaMirror.raw()), filter);
+      } catch (RegistryException e) {
+        log.warn("mirror {} could not serve {} ({}); trying the next endpoint", m.host(),
+            reference, e.getMessage());
+      }
+    }
     try {
       RegistryClient c = recorded.isPresent() ? oneAttempt : client;
       return planner.plan(c.fetchManifest(reference), filter);
@@ -109,6 +121,16 @@ public final class ModelPuller {
   }
 
   /**
+   * Endpoints tried, one attempt each, before a registry itself (mirrors, pull-through caches, a
+   * Dragonfly dfdaemon proxy); any failure there falls through to the next and finally to the
+   * registry. Set once at start.
+   */
+  public ModelPuller withMirrors(Map<String, List<Mirror>> mirrorsByRegistry) {
+    this.mirrors = Map.copyOf(mirrorsByRegistry);
+    return this;
+  }
+
+  /**
    * This puller with a pod's registry credentials (its node-publish secrets), which take
    * precedence over the node's; itself when the secrets hold none.
    */
@@ -116,7 +138,7 @@ public final class ModelPuller {
     return org.modelpack.csi.registry.auth.PodSecretCredentials
         .from(secrets, client.nodeCredentials())
         .map(creds -> new ModelPuller(client.withCredentials(creds), store, concurrency, clock,
-            quota))
+            quota).withMirrors(mirrors))
         .orElse(this);
   }
 
@@ -206,7 +228,7 @@ public final class ModelPuller {
       throws IOException, InterruptedException {
     long started = System.nanoTime();
     Ticket ticket = store.request(volumeId, request(layer),
-        dest -> client.downloadBlob(ref, layer.layer(), dest));
+        dest -> download(ref, layer, dest));
     progress.track(ticket, layer.layer().size());
     try {
       StoreEntry entry = ticket.await();
@@ -217,6 +239,24 @@ public final class ModelPuller {
     } catch (IOException | RuntimeException e) {
       throw Failures.classify("model " + ref + ", " + layer.describe(), e);
     }
+  }
+
+  private void download(Reference ref, LayerPlan layer, Path dest) throws IOException {
+    for (Mirror m : mirrors.getOrDefault(ref.registry(), List.of())) {
+      try {
+        oneAttempt.downloadBlob(on(m, ref), layer.layer(), dest);
+        return;
+      } catch (RegistryException e) {
+        log.warn("mirror {} could not serve {} of {} ({}); trying the next endpoint", m.host(),
+            layer.layer().digest(), ref, e.getMessage());
+      }
+    }
+    client.downloadBlob(ref, layer.layer(), dest);
+  }
+
+  /** {@code ref} as served by mirror {@code m}: same repository, other host. */
+  private static Reference on(Mirror m, Reference ref) {
+    return new Reference(m.host(), ref.repository(), ref.tag(), ref.digest());
   }
 
   static LayerRequest request(LayerPlan layer) {

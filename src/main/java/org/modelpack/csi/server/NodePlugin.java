@@ -70,7 +70,7 @@ public final class NodePlugin implements AutoCloseable {
         Clock.systemUTC());
     ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
         Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
-            config.features().diskUsageLimitBytes()));
+            config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());
     VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
         new Mounter(mounts), Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
             config.pull().orphanTimeout()));

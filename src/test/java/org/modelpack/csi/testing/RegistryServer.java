@@ -51,6 +51,15 @@ public final class RegistryServer implements AutoCloseable {
     return launch(workDir, "");
   }
 
+  /**
+   * A pull-through cache of {@code originHost} (distribution's proxy mode): what a mirror or a
+   * Dragonfly-style proxy in front of a registry looks like to the driver.
+   */
+  public static RegistryServer startPullThroughMirror(Path workDir, String originHost)
+      throws IOException {
+    return launch(workDir, "proxy:\n  remoteurl: http://" + originHost + "\n");
+  }
+
   /** A registry that demands HTTP Basic auth for {@code user}/{@code password}. */
   public static RegistryServer startWithHtpasswd(Path workDir, String user, String password)
       throws IOException {

@@ -320,6 +320,12 @@ public final class RegistryClient implements AutoCloseable {
           out.force(true);
           return hasher.digest();
         }
+        if (probe.statusCode() != 206) {
+          // 404, 401, 5xx after retries...: report it from here, before more connections ask.
+          chunks[0].fetch(probe);
+          throw new RegistryException(Kind.INVALID_CONTENT, subject + ": HTTP "
+              + probe.statusCode() + " to a range request");
+        }
         AtomicInteger next = new AtomicInteger(1);
         for (int w = 0; w < Math.min(connections, count); w++) {
           RegistryResponse first = w == 0 ? probe : null;

@@ -423,6 +423,18 @@ class FaultInjectionIT {
   }
 
   @Test
+  void missingLargeBlobIsOneRequestEvenWithParallelRanges() throws Exception {
+    Blob b = new Blob(new Descriptor("application/octet-stream", "sha256:" + "cd".repeat(32),
+        50_000_000, null), "cd".repeat(32));
+    try (RegistryClient c = client(1_000_000, Duration.ofSeconds(20))) {
+      assertThatThrownBy(() -> download(c, b)).isInstanceOfSatisfying(RegistryException.class,
+          e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+    }
+    assertThat(finished(b, 1)).extracting(Exchange::status).containsExactly(404);
+    assertThat(work.resolve("out-" + b.sha256())).doesNotExist();
+  }
+
+  @Test
   void corruptPartIsCaughtByTheWholeFileDigest() throws Exception {
     Blob b = blob(4_000_000);
     proxy.inject(FaultProxy.on(b.digest()).always().flipByteAt(10));

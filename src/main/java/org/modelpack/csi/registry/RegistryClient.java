@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.oci.Digest;
@@ -49,6 +50,10 @@ public final class RegistryClient implements AutoCloseable {
   private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int COPY_BUFFER = 256 * 1024;
   private static final int HASH_BUFFER = 1024 * 1024;
+  private static final long MIN_CHUNK = 1L << 20;
+  private static final long MAX_CHUNK = 64L << 20;
+  /** Safety net only: writers notify the in-order hasher after every write. */
+  private static final long PROGRESS_POLL_MS = 200;
   /** Complete downloads of a blob whose digest does not match before that is reported. */
   private static final int VERIFY_ROUNDS = 2;
   private static final java.util.regex.Pattern CONTENT_RANGE =
@@ -341,19 +346,33 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /**
-     * Fetches {@code connections} ranges at once, each written at its offset and retried on its
-     * own, then hashes the file in one streaming pass (docs/decisions/0304). Returns null, having
+     * Fetches the blob as consecutive chunks over {@code connections} connections, each chunk
+     * written at its offset and retried/resumed on its own, while this thread hashes the file in
+     * order behind the contiguous written prefix (docs/decisions/0304). Returns null, having
      * written nothing that matters, when the registry does not honour {@code Range}.
      */
     private byte[] parallel(int connections) throws IOException {
-      long partSize = (size + connections - 1) / connections;
+      long chunk = chunkSize(size, connections);
+      int count = (int) ((size + chunk - 1) / chunk);
       AtomicBoolean abort = new AtomicBoolean();
-      List<Future<Void>> parts = new ArrayList<>();
+      Object progress = new Object();
+      Runnable wrote = () -> {
+        synchronized (progress) {
+          progress.notifyAll();
+        }
+      };
+      Range[] chunks = new Range[count];
+      for (int i = 0; i < count; i++) {
+        chunks[i] = new Range(this, null, i * chunk, Math.min(size, (i + 1) * chunk), true,
+            null, transport.retrier(subject + " bytes " + i * chunk + "+"), abort::get);
+      }
+      List<Future<Void>> workers = new ArrayList<>();
       try (FileChannel out = open()) {
-        // The first part probes: only a 206 proves the registry serves ranges.
-        Range first = new Range(this, out, 0, Math.min(partSize, size), true, null,
-            transport.retrier(subject + " part 1"), abort::get);
-        RegistryResponse probe = first.request();
+        for (Range r : chunks) {
+          r.bind(out, wrote);
+        }
+        // The first chunk probes: only a 206 proves the registry serves ranges.
+        RegistryResponse probe = chunks[0].request();
         if (probe.statusCode() == 200) {
           LOG.info("{}: the registry ignores Range; downloading it as one stream", subject);
           MessageDigest hasher = digest.newHasher();
@@ -362,19 +381,34 @@ public final class RegistryClient implements AutoCloseable {
           out.force(true);
           return hasher.digest();
         }
-        parts.add(executor.submit(() -> {
-          first.fetch(probe);
-          return null;
-        }));
-        for (int i = 1; i < connections && i * partSize < size; i++) {
-          Range r = new Range(this, out, i * partSize, Math.min(size, (i + 1) * partSize), true,
-              null, transport.retrier(subject + " part " + (i + 1)), abort::get);
-          parts.add(executor.submit(() -> {
-            r.fetch(null);
-            return null;
+        if (probe.statusCode() != 206) {
+          // 404, 401, 5xx after retries...: report it from here, before more connections ask.
+          chunks[0].fetch(probe);
+          throw new RegistryException(Kind.INVALID_CONTENT, subject + ": HTTP "
+              + probe.statusCode() + " to a range request");
+        }
+        AtomicInteger next = new AtomicInteger(1);
+        for (int w = 0; w < Math.min(connections, count); w++) {
+          RegistryResponse first = w == 0 ? probe : null;
+          workers.add(executor.submit(() -> {
+            try {
+              if (first != null) {
+                chunks[0].fetch(first);
+              }
+              for (int i; (i = next.getAndIncrement()) < count && !abort.get(); ) {
+                chunks[i].fetch(null);
+              }
+              return null;
+            } catch (IOException | RuntimeException e) {
+              abort.set(true);
+              throw e;
+            } finally {
+              wrote.run(); // wake the hasher to notice the end or the failure
+            }
           }));
         }
-        IOException failure = awaitParts(parts, abort);
+        byte[] hash = hashInOrder(out, chunks, progress, abort);
+        IOException failure = awaitParts(workers, abort);
         if (failure instanceof RangeIgnored) {
           LOG.info("{}: {}; downloading it as one stream", subject, failure.getMessage());
           return null;
@@ -382,9 +416,61 @@ public final class RegistryClient implements AutoCloseable {
         if (failure != null) {
           throw failure;
         }
+        if (hash == null) {
+          throw new RegistryException(Kind.UNAVAILABLE, subject + ": download stopped early");
+        }
         out.force(true);
-        return hashFile(out);
+        return hash;
       }
+    }
+
+    /**
+     * Hashes the file from the start up to the end of the contiguous completed prefix, waiting
+     * for the chunks to fill in. Returns null when the download was aborted first.
+     */
+    private byte[] hashInOrder(FileChannel in, Range[] chunks, Object progress,
+        AtomicBoolean abort) throws IOException {
+      MessageDigest hasher = digest.newHasher();
+      ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
+      long hashed = 0;
+      int current = 0;
+      while (hashed < size) {
+        while (current < chunks.length && chunks[current].complete()) {
+          current++;
+        }
+        long frontier = current < chunks.length ? chunks[current].position() : size;
+        if (frontier <= hashed) {
+          synchronized (progress) {
+            if (abort.get()) {
+              return null;
+            }
+            if ((current < chunks.length ? chunks[current].position() : size) <= hashed
+                && !(current < chunks.length && chunks[current].complete())) {
+              try {
+                progress.wait(PROGRESS_POLL_MS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                abort.set(true);
+                return null;
+              }
+            }
+          }
+          continue;
+        }
+        while (hashed < frontier) {
+          buf.clear();
+          buf.limit((int) Math.min(buf.capacity(), frontier - hashed));
+          int n = in.read(buf, hashed);
+          if (n <= 0) {
+            throw new IOException(destination + " is shorter than the " + frontier
+                + " bytes written to it");
+          }
+          buf.flip();
+          hasher.update(buf);
+          hashed += n;
+        }
+      }
+      return hasher.digest();
     }
 
     /**
@@ -420,23 +506,16 @@ public final class RegistryClient implements AutoCloseable {
       }
       return failure;
     }
+  }
 
-    private byte[] hashFile(FileChannel in) throws IOException {
-      MessageDigest hasher = digest.newHasher();
-      ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
-      long pos = 0;
-      while (pos < size) {
-        buf.clear();
-        int n = in.read(buf, pos);
-        if (n < 0) {
-          break;
-        }
-        buf.flip();
-        hasher.update(buf);
-        pos += n;
-      }
-      return hasher.digest();
-    }
+  /**
+   * Chunk size of a parallel download: about eight chunks per connection, so that the in-order
+   * hasher trails the download closely and a slow connection only holds back its own chunk;
+   * between 1 MiB and 64 MiB (docs/decisions/0304).
+   */
+  static long chunkSize(long size, int connections) {
+    long target = (size + connections * 8L - 1) / (connections * 8L);
+    return Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, target));
   }
 
   /** A part stopped because another part failed. */
@@ -453,14 +532,16 @@ public final class RegistryClient implements AutoCloseable {
    */
   private final class Range {
     private final BlobFetch blob;
-    private final FileChannel out;
+    private FileChannel out;
+    private Runnable wrote = () -> { };
     private final long start;
     private final long end;
     private final boolean part;
     private final MessageDigest hasher;
     private final Retrier retrier;
     private final java.util.function.BooleanSupplier aborted;
-    private long pos;
+    /** Next blob offset to fetch; written by one thread, read by the in-order hasher. */
+    private volatile long pos;
 
     Range(BlobFetch blob, FileChannel out, long start, long end, boolean part,
         MessageDigest hasher, Retrier retrier, java.util.function.BooleanSupplier aborted) {
@@ -473,6 +554,20 @@ public final class RegistryClient implements AutoCloseable {
       this.retrier = retrier;
       this.aborted = aborted;
       this.pos = start;
+    }
+
+    /** Sets the file and a callback run after every write (parallel chunks). */
+    void bind(FileChannel file, Runnable onWrite) {
+      this.out = file;
+      this.wrote = onWrite;
+    }
+
+    long position() {
+      return pos;
+    }
+
+    boolean complete() {
+      return pos >= end;
     }
 
     /** Asks the registry (not a redirect target of an earlier try) for the missing bytes. */
@@ -608,6 +703,7 @@ public final class RegistryClient implements AutoCloseable {
           at += out.write(bb, at);
         }
         pos += n;
+        wrote.run();
       }
       if (!part && pos > blob.size) {
         throw new RegistryException(Kind.INVALID_CONTENT, blob.subject + " failed verification: "

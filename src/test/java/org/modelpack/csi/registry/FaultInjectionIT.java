@@ -369,39 +369,45 @@ class FaultInjectionIT {
   // ------------------------------------------------------------ parallel ranges
 
   @Test
-  void largeBlobIsFetchedAsFourRangesWrittenAtTheirOffsets() throws Exception {
+  void largeBlobIsFetchedAsConsecutiveRangesWrittenAtTheirOffsets() throws Exception {
     Blob b = blob(8_000_003);
     try (RegistryClient c = client(1_000_000, Duration.ofSeconds(20))) {
       assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
     }
-    List<Exchange> r = finished(b, 4);
-    assertThat(r).extracting(Exchange::range).containsExactlyInAnyOrder(
-        "bytes=0-2000000", "bytes=2000001-4000001", "bytes=4000002-6000002",
-        "bytes=6000003-");
+    // 1 MiB chunks (the minimum) over 4 connections; the last range is open-ended.
+    List<Exchange> r = finished(b, 8);
+    List<String> expected = new java.util.ArrayList<>();
+    for (long at = 0; at < b.size(); at += 1 << 20) {
+      expected.add("bytes=" + at + "-" + (at + (1 << 20) >= b.size() ? ""
+          : String.valueOf(at + (1 << 20) - 1)));
+    }
+    assertThat(r).extracting(Exchange::range).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(r.get(0).range()).isEqualTo("bytes=0-1048575"); // the probe goes first
     assertThat(r).allMatch(e -> e.status() == 206);
     assertThat(r.stream().mapToLong(Exchange::bodyBytes).sum()).isEqualTo(b.size());
   }
 
   @Test
-  void brokenPartResumesOnItsOwn() throws Exception {
+  void brokenChunkResumesOnItsOwn() throws Exception {
     Blob b = blob(8_000_000);
-    // The first request is always part 1 (it probes whether ranges are served).
+    // The first request is always chunk 1 (it probes whether ranges are served).
     proxy.inject(FaultProxy.on(b.digest()).resetAfter(300_000));
     try (RegistryClient c = client(1_000_000, Duration.ofSeconds(20))) {
       assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
     }
-    List<Exchange> r = finished(b, 5);
-    assertThat(r.get(0).range()).isEqualTo("bytes=0-1999999");
+    List<Exchange> r = finished(b, 9);
+    assertThat(r.get(0).range()).isEqualTo("bytes=0-1048575");
     assertThat(r.get(0).bodyBytes()).isEqualTo(300_000);
-    Exchange resumed = r.stream().filter(e -> e.range().endsWith("-1999999") && e != r.get(0))
+    Exchange resumed = r.stream().filter(e -> e.range().endsWith("-1048575") && e != r.get(0))
         .findFirst().orElseThrow();
     long from = rangeStart(resumed);
-    assertThat(from).isBetween(0L, 300_000L); // what part 1 had received before the RST
-    assertThat(resumed.bodyBytes()).isEqualTo(2_000_000 - from);
-    // The other three parts were not disturbed.
-    assertThat(r).filteredOn(e -> !e.range().endsWith("-1999999"))
-        .extracting(Exchange::bodyBytes).containsExactlyInAnyOrder(2_000_000L, 2_000_000L,
-            2_000_000L);
+    assertThat(from).isBetween(0L, 300_000L); // what chunk 1 had received before the RST
+    assertThat(resumed.bodyBytes()).isEqualTo((1 << 20) - from);
+    // The other chunks were not disturbed: each was sent once, completely.
+    assertThat(r).filteredOn(e -> !e.range().endsWith("-1048575"))
+        .hasSize(7).allMatch(e -> e.status() == 206);
+    assertThat(r.stream().filter(e -> !e.range().endsWith("-1048575"))
+        .mapToLong(Exchange::bodyBytes).sum()).isEqualTo(b.size() - (1 << 20));
   }
 
   @Test
@@ -414,6 +420,18 @@ class FaultInjectionIT {
     List<Exchange> r = finished(b, 1);
     assertThat(r.get(0).status()).isEqualTo(200);
     assertThat(r.get(0).bodyBytes()).isEqualTo(b.size());
+  }
+
+  @Test
+  void missingLargeBlobIsOneRequestEvenWithParallelRanges() throws Exception {
+    Blob b = new Blob(new Descriptor("application/octet-stream", "sha256:" + "cd".repeat(32),
+        50_000_000, null), "cd".repeat(32));
+    try (RegistryClient c = client(1_000_000, Duration.ofSeconds(20))) {
+      assertThatThrownBy(() -> download(c, b)).isInstanceOfSatisfying(RegistryException.class,
+          e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+    }
+    assertThat(finished(b, 1)).extracting(Exchange::status).containsExactly(404);
+    assertThat(work.resolve("out-" + b.sha256())).doesNotExist();
   }
 
   @Test

@@ -67,6 +67,9 @@ for r in $(seq "$ROUNDS"); do
   driver_times+=("$(echo "$out" | sed -E 's/.* in ([0-9]+) ms/\1/')")
   java -jar "$JAR" unpublish --endpoint "unix://$WORK/driver/csi.sock" --volume-id "bench-$r" \
         --target "$WORK/targets/bench-$r" > /dev/null
+  # The layer store keeps the model as warm cache; empty it so every round is a cold publish.
+  java -jar "$JAR" store evict --all-unreferenced --endpoint "unix://$WORK/driver/csi.sock" \
+        > /dev/null
 
   drop_caches
   rm -rf "$WORK/layout"

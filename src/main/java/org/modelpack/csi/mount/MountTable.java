@@ -53,6 +53,38 @@ public final class MountTable {
     return find(path).isPresent();
   }
 
+  /**
+   * True when anything is mounted at or below {@code dir}, or bind-mounted from it or from below
+   * it (a volume's targets live elsewhere, so mount points alone do not tell). A bind mount's
+   * source shows as its root within its filesystem: the whole path, or a suffix of it when
+   * {@code dir} is on a filesystem mounted below {@code /}.
+   */
+  public boolean isInUse(Path dir) {
+    String d = dir.toAbsolutePath().normalize().toString();
+    for (MountEntry e : entries()) {
+      String root = e.root();
+      if (e.mountPoint().startsWith(d)) {
+        return true;
+      }
+      if (root.length() > 1 && (d.equals(root) || d.endsWith(root) || root.startsWith(d + "/")
+          || containsSuffixOf(root, d))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code root} names something below {@code dir} as seen from a filesystem mounted lower. */
+  private static boolean containsSuffixOf(String root, String dir) {
+    for (int i = dir.indexOf('/', 1); i > 0; i = dir.indexOf('/', i + 1)) {
+      String suffix = dir.substring(i);
+      if (suffix.length() > 1 && root.startsWith(suffix + "/")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Every mount point at or below {@code dir}. */
   public List<Path> mountsUnder(Path dir) {
     Path d = dir.toAbsolutePath().normalize();

@@ -98,7 +98,9 @@ public final class ModelPuller {
       }
     }
     try {
-      RegistryClient c = recorded.isPresent() ? oneAttempt : client;
+      // One attempt only when the record could really stand in for the registry.
+      RegistryClient c = recorded.isPresent() && recorded.get().anonymousReadable()
+          ? oneAttempt : client;
       return planner.plan(c.fetchManifest(reference), filter);
     } catch (RegistryException e) {
       if (e.kind() == RegistryException.Kind.UNAVAILABLE && recorded.isPresent()) {
@@ -134,9 +136,9 @@ public final class ModelPuller {
    * This puller with a pod's registry credentials (its node-publish secrets), which take
    * precedence over the node's; itself when the secrets hold none.
    */
-  public ModelPuller withSecrets(java.util.Map<String, String> secrets) {
+  public ModelPuller withSecrets(java.util.Map<String, String> secrets, String registry) {
     return org.modelpack.csi.registry.auth.PodSecretCredentials
-        .from(secrets, client.nodeCredentials())
+        .from(secrets, client.nodeCredentials(), registry)
         .map(creds -> new ModelPuller(client.withCredentials(creds), store, concurrency, clock,
             quota).withMirrors(mirrors))
         .orElse(this);

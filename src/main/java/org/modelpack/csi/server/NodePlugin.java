@@ -97,7 +97,7 @@ public final class NodePlugin implements AutoCloseable {
       for (Path dir : dirs.toList()) {
         boolean interrupted = statuses.read(dir)
             .map(s -> s.state() != VolumeState.MOUNTED).orElse(true);
-        if (interrupted && Files.isDirectory(dir) && mounts.mountsUnder(dir).isEmpty()) {
+        if (interrupted && Files.isDirectory(dir) && !mounts.isInUse(dir)) {
           log.warn("removing {}: its pull was interrupted by a restart", dir);
           FileTrees.delete(dir);
         }

@@ -506,7 +506,10 @@ public final class LayerStore implements AutoCloseable {
     synchronized (lock) {
       long size = index.values().stream().mapToLong(i -> i.entry.size()).sum();
       List<Indexed> candidates = index.values().stream()
-          .filter(i -> i.volumes.isEmpty() && !keep.contains(i.entry.key()))
+          // An entry a running flight may be about to hand out (a late, cancelled ingest of the
+          // same digest placed it) is not evicted under that flight.
+          .filter(i -> i.volumes.isEmpty() && !keep.contains(i.entry.key())
+              && !flights.containsKey(i.entry.key()))
           .sorted(Comparator.comparing(i -> i.lastUsed)).toList();
       for (Indexed c : candidates) {
         if (size <= budget && usage <= targetPercent) {

@@ -27,7 +27,11 @@ final class PullJob {
   private final Clock clock;
   private volatile Instant lastAsked;
   private volatile Future<?> task;
-  private volatile boolean running;
+  /** Set once, by whoever comes first: the pull starting, or a cancel preventing the start. */
+  private final java.util.concurrent.atomic.AtomicBoolean gate =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  /** Cancelled by unpublish or the reaper: a pull that finishes anyway must not keep anything. */
+  private volatile boolean abandoned;
 
   PullJob(String volumeId, String reference, LayerFilter filter, Clock clock) {
     this.volumeId = volumeId;
@@ -41,8 +45,13 @@ final class PullJob {
     this.task = task;
   }
 
-  void running() {
-    running = true;
+  /** The pull may start; false when a cancel came first. */
+  boolean tryStart() {
+    return gate.compareAndSet(false, true);
+  }
+
+  boolean abandoned() {
+    return abandoned;
   }
 
   void succeeded(VolumeStatus status) {
@@ -93,10 +102,15 @@ final class PullJob {
 
   /** Interrupts the pull and waits (bounded) for it to clean up after itself. */
   void cancelAndWait() {
-    Future<?> t = task;
-    if (t != null && t.cancel(true) && !running) {
+    abandoned = true;
+    if (gate.compareAndSet(false, true)) {
       failed(new DriverException(ErrorKind.ABORTED, "pull of volume " + volumeId
           + " was cancelled before it started"));
+      return;
+    }
+    Future<?> t = task;
+    if (t != null) {
+      t.cancel(true);
     }
     try {
       result.get(2, TimeUnit.MINUTES);

@@ -197,9 +197,11 @@ public final class VolumeManager implements AutoCloseable {
 
   private void runPull(PullJob job, PublishRequest req, Reference reference, Path volumeDir,
       Path modelDir, VolumeStatus pulling) {
-    job.running();
+    if (!job.tryStart()) {
+      return;
+    }
     try {
-      ModelPuller p = puller.get().withSecrets(req.secrets());
+      ModelPuller p = puller.get().withSecrets(req.secrets(), reference.registry());
       long t0 = System.nanoTime();
       PullPlan plan = p.resolve(reference, req.filter());
       log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}{}; resolved in {} ms)",
@@ -210,25 +212,46 @@ public final class VolumeManager implements AutoCloseable {
       p.checkQuota(plan, req.checkDiskQuota());
       p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir, req.writable(),
           job.progress);
-      VolumeStatus pulled = pulling.pulled(plan.manifestDigest(), clock.instant());
-      statuses.write(volumeDir, pulled);
-      job.succeeded(pulled);
+      synchronized (job) {
+        if (job.abandoned()) {
+          // Unpublish or the reaper gave up on this pull while it finished: keep nothing.
+          removeVolume(req.volumeId(), volumeDir);
+          job.failed(new DriverException(ErrorKind.ABORTED, "pull of volume " + req.volumeId()
+              + " was cancelled"));
+          return;
+        }
+        VolumeStatus pulled = pulling.pulled(plan.manifestDigest(), clock.instant());
+        statuses.write(volumeDir, pulled);
+        job.succeeded(pulled);
+      }
     } catch (Throwable e) {
       DriverException error = e instanceof DriverException d ? d
           : new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId() + ": " + e, e);
       // Nothing of a failed pull is kept: kubelet may never call unpublish for it.
-      try {
-        removeVolume(req.volumeId(), volumeDir);
-      } catch (IOException | RuntimeException cleanup) {
-        log.warn("volume {}: cleanup after a failed pull failed: {}", req.volumeId(),
-            cleanup.toString());
+      synchronized (job) {
+        try {
+          removeVolume(req.volumeId(), volumeDir);
+        } catch (IOException | RuntimeException cleanup) {
+          log.warn("volume {}: cleanup after a failed pull failed: {}", req.volumeId(),
+              cleanup.toString());
+        }
+        log.warn("volume {}: pull of {} failed: {}", req.volumeId(), reference,
+            error.getMessage());
+        job.failed(error);
       }
-      log.warn("volume {}: pull of {} failed: {}", req.volumeId(), reference, error.getMessage());
-      job.failed(error);
     }
   }
 
+  /** Runs under the job's monitor, so it never races the pull's own final status write. */
   private void recordProgress(PullJob job) {
+    synchronized (job) {
+      if (!job.isDone()) {
+        writeProgress(job);
+      }
+    }
+  }
+
+  private void writeProgress(PullJob job) {
     try {
       Path dir = volumeDir(job.volumeId);
       statuses.read(dir).filter(s -> s.state() == VolumeState.PULLING).ifPresent(s -> {
@@ -272,7 +295,16 @@ public final class VolumeManager implements AutoCloseable {
     }
     long mountDone = System.nanoTime();
     VolumeStatus mountedStatus = status.addTarget(target, clock.instant());
-    statuses.write(volumeDir, mountedStatus);
+    try {
+      statuses.write(volumeDir, mountedStatus);
+    } catch (IOException | RuntimeException e) {
+      // A mount the status does not record would be invisible to every later call: undo it.
+      mounter.unmount(req.targetPath());
+      if (createdTarget) {
+        Files.deleteIfExists(req.targetPath());
+      }
+      throw e;
+    }
     log.debug("volume {}: mount {} ms, status {} ms", req.volumeId(),
         (mountDone - mountStart) / 1_000_000, (System.nanoTime() - mountDone) / 1_000_000);
     log.info("volume {} serves {} at {}", req.volumeId(), req.reference(), target);
@@ -314,7 +346,7 @@ public final class VolumeManager implements AutoCloseable {
             log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
                 job.volumeId, job.reference, settings.orphanTimeout());
             job.cancelAndWait();
-            if (mounter.table().mountsUnder(volumeDir(job.volumeId)).isEmpty()) {
+            if (!mounter.table().isInUse(volumeDir(job.volumeId))) {
               removeVolume(job.volumeId, volumeDir(job.volumeId));
             }
           }
@@ -328,8 +360,11 @@ public final class VolumeManager implements AutoCloseable {
 
   /** Deletes the volume's directory and drops its references to the layer store. */
   private void removeVolume(String volumeId, Path volumeDir) throws IOException {
-    FileTrees.delete(volumeDir);
-    puller.get().release(volumeId);
+    try {
+      FileTrees.delete(volumeDir);
+    } finally {
+      puller.get().release(volumeId);
+    }
   }
 
   private static Reference parseReference(String reference) {

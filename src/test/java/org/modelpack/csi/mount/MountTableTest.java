@@ -39,4 +39,19 @@ class MountTableTest {
     assertThat(table.isMountPoint(Path.of("/t/sub"))).isFalse();
     assertThat(table.mountsUnder(Path.of("/t"))).hasSize(2);
   }
+
+  @Test
+  void aVolumeIsInUseWhileItsModelIsBindMountedElsewhere(@TempDir Path dir) throws Exception {
+    Path info = Files.writeString(dir.resolve("mountinfo"), """
+        1 0 8:1 / / rw - ext4 /dev/sda1 rw
+        2 1 8:2 / /var/lib rw - ext4 /dev/sdb1 rw
+        3 1 8:1 /tmp/root/volumes/a/model /pods/p1/mount ro - ext4 /dev/sda1 rw
+        4 1 8:2 /model-csi/volumes/b/model /pods/p2/mount ro - ext4 /dev/sdb1 rw
+        """);
+    MountTable table = new MountTable(info);
+    assertThat(table.isInUse(Path.of("/tmp/root/volumes/a"))).isTrue();
+    assertThat(table.isInUse(Path.of("/var/lib/model-csi/volumes/b"))).isTrue();
+    assertThat(table.isInUse(Path.of("/tmp/root/volumes/c"))).isFalse();
+    assertThat(table.isInUse(Path.of("/var/lib/model-csi/volumes/c"))).isFalse();
+  }
 }

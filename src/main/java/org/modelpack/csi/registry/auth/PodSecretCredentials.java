@@ -20,11 +20,14 @@ public final class PodSecretCredentials implements CredentialStore {
 
   private final JsonNode auths;
   private final Credentials everywhere;
+  private final String registry;
   private final CredentialStore fallback;
 
-  private PodSecretCredentials(JsonNode auths, Credentials everywhere, CredentialStore fallback) {
+  private PodSecretCredentials(JsonNode auths, Credentials everywhere, String registry,
+      CredentialStore fallback) {
     this.auths = auths;
     this.everywhere = everywhere;
+    this.registry = registry;
     this.fallback = fallback;
   }
 
@@ -35,6 +38,15 @@ public final class PodSecretCredentials implements CredentialStore {
    */
   public static Optional<CredentialStore> from(Map<String, String> secrets,
       CredentialStore fallback) {
+    return from(secrets, fallback, null);
+  }
+
+  /**
+   * As above; {@code username}/{@code password} keys apply to {@code registry} only (the pull's
+   * own registry), never to a mirror or another host. Null means any registry.
+   */
+  public static Optional<CredentialStore> from(Map<String, String> secrets,
+      CredentialStore fallback, String registry) {
     String dockerConfig = secrets.get(DOCKER_CONFIG_JSON);
     if (dockerConfig != null) {
       JsonNode root;
@@ -48,7 +60,7 @@ public final class PodSecretCredentials implements CredentialStore {
         throw new IllegalArgumentException("secret key " + DOCKER_CONFIG_JSON
             + " has no \"auths\" object");
       }
-      return Optional.of(new PodSecretCredentials(root.path("auths"), null, fallback));
+      return Optional.of(new PodSecretCredentials(root.path("auths"), null, null, fallback));
     }
     String user = secrets.get("username");
     String password = secrets.get("password");
@@ -57,7 +69,7 @@ public final class PodSecretCredentials implements CredentialStore {
         throw new IllegalArgumentException("secret needs both 'username' and 'password' keys");
       }
       return Optional.of(new PodSecretCredentials(null, Credentials.basic(user, password),
-          fallback));
+          registry, fallback));
     }
     return Optional.empty();
   }
@@ -65,7 +77,8 @@ public final class PodSecretCredentials implements CredentialStore {
   @Override
   public Credentials lookup(String registry) throws RegistryException {
     if (everywhere != null) {
-      return everywhere;
+      return this.registry == null || this.registry.equals(registry) ? everywhere
+          : fallback.lookup(registry);
     }
     Optional<JsonNode> entry = DockerConfigCredentials.findByHost(auths,
         DockerConfigCredentials.normaliseKey(registry));

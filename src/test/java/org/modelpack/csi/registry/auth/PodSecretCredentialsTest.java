@@ -54,4 +54,12 @@ class PodSecretCredentialsTest {
         NODE).orElseThrow();
     assertThat(c.toString()).doesNotContain("hunter2");
   }
+
+  @Test
+  void usernameAndPasswordNeverGoToAMirrorOrAnotherHost() throws Exception {
+    CredentialStore c = PodSecretCredentials.from(Map.of("username", "u", "password", "p"), NODE,
+        "registry.example.com").orElseThrow();
+    assertThat(c.lookup("registry.example.com").username()).isEqualTo("u");
+    assertThat(c.lookup("mirror.example.com:5000").username()).isEqualTo("node");
+  }
 }

@@ -182,16 +182,20 @@ public final class ModelPuller {
     ExecutorService pool = Executors.newFixedThreadPool(
         Math.max(1, Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
     List<Future<Set<PlacementMethod>>> futures = new ArrayList<>();
+    // Results are taken in completion order, so the first failing layer fails the pull at once
+    // instead of after every layer submitted before it.
+    java.util.concurrent.CompletionService<Set<PlacementMethod>> done =
+        new java.util.concurrent.ExecutorCompletionService<>(pool);
     boolean ok = false;
     try {
       Files.createDirectories(modelDir);
       for (LayerPlan layer : plan.layers()) {
-        futures.add(pool.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir,
+        futures.add(done.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir,
             privateCopies, progress)));
       }
       Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
-      for (Future<Set<PlacementMethod>> f : futures) {
-        f.get().forEach(m -> methods.merge(m, 1, Integer::sum));
+      for (int i = 0; i < futures.size(); i++) {
+        done.take().get().forEach(m -> methods.merge(m, 1, Integer::sum));
       }
       List<VolumeRecord.Layer> layers = plan.layers().stream()
           .map(l -> new VolumeRecord.Layer(l.layer().digest(),

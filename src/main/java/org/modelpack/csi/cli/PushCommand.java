@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.modelpack.ModelMediaTypes.Family;
 import org.modelpack.csi.pack.DirectoryPacker;
@@ -40,8 +41,7 @@ final class PushCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Reference ref = Reference.parse(reference);
     Path docker = dockerConfig != null ? dockerConfig
-        : System.getenv("DOCKER_CONFIG") != null ? Path.of(System.getenv("DOCKER_CONFIG"))
-        : Path.of(System.getProperty("user.home"), ".docker");
+        : ConfigLoader.system().load(null).pull().dockerConfigDir(); // the driver's own default
     Path work = Files.createTempDirectory("model-push");
     try (RegistryClient client = new RegistryClient(new RegistrySettings(docker, Set.of(), null,
         Duration.ofSeconds(30), "model-csi-driver/" + Version.get()))) {

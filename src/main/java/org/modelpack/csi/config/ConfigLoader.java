@@ -187,19 +187,11 @@ public final class ConfigLoader {
       throw new ConfigException("config key pull_config.stall_timeout: must be at most 24h, got "
           + stall);
     }
-    long threshold = PullConfig.DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD;
-    JsonNode t = node.path("parallel_download_threshold");
-    if (!t.isMissingNode() && !t.isNull()) {
-      try {
-        threshold = t.isNumber() ? t.asLong() : ByteSize.parse(t.asText());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("config key pull_config.parallel_download_threshold: "
-            + e.getMessage());
-      }
-      if (threshold < 0) {
-        throw new ConfigException("config key pull_config.parallel_download_threshold: must be "
-            + "0 (off) or a size, got " + threshold);
-      }
+    long threshold = size(node, "parallel_download_threshold",
+        "pull_config.parallel_download_threshold", PullConfig.DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD);
+    if (threshold < 0) {
+      throw new ConfigException("config key pull_config.parallel_download_threshold: must be "
+          + "0 (off) or a size, got " + threshold);
     }
     int connections = integer(node, "parallel_download_connections",
         "pull_config.parallel_download_connections",
@@ -288,15 +280,7 @@ public final class ConfigLoader {
     requireMapping(node, "cache");
     Path dir = absolute("cache.dir", string(node, "dir", "cache.dir",
         rootDir.resolve("store").toString()));
-    long max = 0;
-    JsonNode v = node.path("max_size");
-    if (!v.isMissingNode() && !v.isNull()) {
-      try {
-        max = v.isNumber() ? v.asLong() : ByteSize.parse(v.asText());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("config key cache.max_size: " + e.getMessage());
-      }
-    }
+    long max = size(node, "max_size", "cache.max_size", 0);
     int high = percent(node, "high_watermark", 85);
     int low = percent(node, "low_watermark", 70);
     if (low > high) {
@@ -304,6 +288,19 @@ public final class ConfigLoader {
           + " must not be above cache.high_watermark " + high);
     }
     return new CacheConfig(dir, max, high, low);
+  }
+
+  /** A byte count: a number, or a human size such as {@code 500GB} or {@code 10TiB}. */
+  private static long size(JsonNode node, String key, String fullKey, long def) {
+    JsonNode v = node.path(key);
+    if (v.isMissingNode() || v.isNull()) {
+      return def;
+    }
+    try {
+      return v.isNumber() ? v.asLong() : ByteSize.parse(v.asText());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("config key " + fullKey + ": " + e.getMessage());
+    }
   }
 
   private static int percent(JsonNode node, String key, int def) {
@@ -323,16 +320,8 @@ public final class ConfigLoader {
   private Features features(JsonNode node) {
     requireMapping(node, "features");
     boolean check = bool(node, "check_disk_quota", "features.check_disk_quota", false);
-    long limit = 0;
-    JsonNode v = node.path("disk_usage_limit");
-    if (!v.isMissingNode() && !v.isNull()) {
-      try {
-        limit = v.isNumber() ? v.asLong() : ByteSize.parse(v.asText());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException("config key features.disk_usage_limit: " + e.getMessage());
-      }
-    }
-    return new Features(check, limit);
+    return new Features(check,
+        size(node, "disk_usage_limit", "features.disk_usage_limit", 0));
   }
 
   private void reportUnknownKeys(JsonNode node, String prefix) {

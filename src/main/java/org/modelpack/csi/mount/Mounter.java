@@ -1,24 +1,45 @@
 package org.modelpack.csi.mount;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Read-only bind mounts through the system's mount(8)/umount(8), which handle the kernel's
- * remount dance and mtab details portably.
+ * Bind mounts for volumes: always {@code nosuid,nodev}, read-only unless a volume asked for a
+ * private writable copy. Uses mount(2) directly where libc can be called, mount(8) otherwise.
  */
 public final class Mounter {
   private static final Logger log = LoggerFactory.getLogger(Mounter.class);
-  private final MountTable table;
+  /** More mounts stacked at one target than this means something else keeps mounting there. */
+  private static final int MAX_STACKED = 64;
 
-  public Mounter(MountTable table) {
+  private final MountTable table;
+  private final MountCalls calls;
+
+  Mounter(MountTable table, MountCalls calls) {
     this.table = table;
+    this.calls = calls;
+  }
+
+  /** System calls through libc when JNA supports this platform, mount(8) otherwise. */
+  public static Mounter forThisNode(MountTable table) {
+    MountCalls calls;
+    try {
+      calls = SyscallMounts.load();
+    } catch (LinkageError | RuntimeException e) {
+      log.warn("cannot call mount(2) directly ({}); using mount(8), which is slower",
+          e.toString());
+      calls = new CommandMounts(table);
+    }
+    log.info("mounting with {}", calls.describe());
+    return new Mounter(table, calls);
+  }
+
+  /** Always through mount(8) and umount(8). */
+  public static Mounter withCommands(MountTable table) {
+    return new Mounter(table, new CommandMounts(table));
   }
 
   public MountTable table() {
@@ -26,74 +47,31 @@ public final class Mounter {
   }
 
   /**
-   * Bind-mounts {@code source} at {@code target} with {@code ro,nosuid,nodev}. The kernel ignores
-   * flags on the bind itself; util-linux's mount (2.27+) applies them with a second, internal
-   * remount. The result is checked in the mount table, and an older mount(8) gets the explicit
-   * remount; if the flags cannot be applied the bind is undone, so no writable mount is ever
-   * left behind.
+   * Bind-mounts {@code source} at {@code target} with {@code ro,nosuid,nodev}. The target is
+   * then checked: a mount still writable there is undone, so none is ever left behind.
    */
   public void bindReadOnly(Path source, Path target) throws IOException {
-    run("mount", "--bind", "-o", "ro,nosuid,nodev", source.toString(), target.toString());
-    try {
-      if (!table.find(target).map(e -> e.readOnly() && e.options().contains("nosuid")
-          && e.options().contains("nodev")).orElse(false)) {
-        run("mount", "-o", "remount,bind,ro,nosuid,nodev", target.toString());
-      }
-      if (!table.find(target).map(MountEntry::readOnly).orElse(false)) {
-        throw new IOException("bind mount at " + target + " did not become read-only");
-      }
-    } catch (IOException e) {
+    calls.bind(source, target, true);
+    // access(2) answers EROFS for a read-only mount, even for root.
+    if (Files.isWritable(target)) {
       unmount(target);
-      throw e;
+      throw new IOException("bind mount at " + target + " did not become read-only");
     }
     log.debug("bind-mounted {} at {} read-only", source, target);
   }
 
   /** Bind-mounts a volume's private copy read-write (still {@code nosuid,nodev}). */
   public void bindWritable(Path source, Path target) throws IOException {
-    run("mount", "--bind", "-o", "nosuid,nodev", source.toString(), target.toString());
+    calls.bind(source, target, false);
     log.debug("bind-mounted {} at {} read-write", source, target);
   }
 
-  /** Unmounts {@code target} if it is a mount point; a busy mount is detached lazily. */
+  /** Unmounts everything mounted at {@code target}; a busy mount is detached lazily. */
   public void unmount(Path target) throws IOException {
-    while (table.isMountPoint(target)) {
-      try {
-        run("umount", target.toString());
-      } catch (IOException e) {
-        if (!table.isMountPoint(target)) {
-          return;
-        }
-        if (String.valueOf(e.getMessage()).contains("busy")) {
-          log.warn("{} is busy; detaching it lazily", target);
-          run("umount", "--lazy", target.toString());
-        } else {
-          throw e;
-        }
+    for (int i = 0; calls.unmountTop(target); i++) {
+      if (i == MAX_STACKED) {
+        throw new IOException(target + " still has mounts after " + MAX_STACKED + " unmounts");
       }
-    }
-  }
-
-  private static void run(String... command) throws IOException {
-    Process p = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
-    String out;
-    try (var in = p.getInputStream()) {
-      out = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-    }
-    try {
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(String.join(" ", command) + " did not finish within 60 s");
-      }
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException(String.join(" ", command) + " was interrupted", e);
-    }
-    if (p.exitValue() != 0) {
-      List<String> shown = new ArrayList<>(List.of(command));
-      throw new IOException(String.join(" ", shown) + " failed (exit " + p.exitValue() + "): "
-          + out);
     }
   }
 }

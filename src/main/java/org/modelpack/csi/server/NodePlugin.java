@@ -72,7 +72,7 @@ public final class NodePlugin implements AutoCloseable {
         Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
             config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());
     VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
-        new Mounter(mounts), Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
+        Mounter.forThisNode(mounts), Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
             config.pull().orphanTimeout()));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(),

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -21,6 +23,7 @@ import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.config.Mirror;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.oci.Manifest;
 import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
@@ -47,6 +50,10 @@ public final class ModelPuller {
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
+  /** Runs the registry checks of warm pulls next to their placing; idle threads go away. */
+  private static final ExecutorService CHECKS = Executors.newCachedThreadPool(
+      DaemonThreads.named("manifest-check"));
+
   private final RegistryClient client;
   private final RegistryClient oneAttempt;
   private Map<String, List<Mirror>> mirrors = Map.of();
@@ -71,22 +78,16 @@ public final class ModelPuller {
   }
 
   /**
-   * Fetches the manifest and plans the pull. When the registry cannot be reached, the manifest
-   * this reference resolved to at its last successful pull on this node is used instead, so a
-   * model whose layers are all in the store still mounts.
+   * Fetches the manifest and plans the layers {@code filter} keeps. When the registry cannot be
+   * reached, the manifest this reference resolved to at its last successful pull on this node
+   * ({@code recorded}) is used instead, so a model whose layers are all in the store still
+   * mounts. With a record to fall back on, the registry gets one attempt (no backoff first): an
+   * unreachable registry then costs nothing. Only a model its registry served without
+   * credentials is served from the record: a volume's credentials cannot be checked while the
+   * registry is away.
    */
-  public PullPlan resolve(Reference reference) {
-    return resolve(reference, LayerFilter.NONE);
-  }
-
-  /**
-   * As above, planning only the layers {@code filter} keeps. With a recorded manifest to fall
-   * back on, the registry gets one attempt (no backoff first): an unreachable registry then
-   * costs nothing. Only a model its registry served without credentials is served from the
-   * record: a volume's credentials cannot be checked while the registry is away.
-   */
-  public PullPlan resolve(Reference reference, LayerFilter filter) {
-    Optional<RecordedManifest> recorded = store.recordedManifest(reference.toString());
+  private PullPlan resolve(Reference reference, LayerFilter filter,
+      Optional<RecordedManifest> recorded) {
     for (Mirror m : mirrors.getOrDefault(reference.registry(), List.of())) {
       try {
         ResolvedManifest viaMirror = oneAttempt.fetchManifest(on(m, reference));
@@ -148,7 +149,7 @@ public final class ModelPuller {
    * Refuses the plan with RESOURCE_EXHAUSTED, before any download, when the volume asked for a
    * quota check ({@code check-disk-quota}), quotas are enabled and the model does not fit.
    */
-  public void checkQuota(PullPlan plan, boolean requested) {
+  private void checkQuota(PullPlan plan, boolean requested) {
     quota.check(plan, requested);
   }
 
@@ -166,45 +167,117 @@ public final class ModelPuller {
   }
 
   /**
-   * Makes every layer of {@code plan} appear under {@code modelDir} for {@code volumeId}, then
-   * writes the volume's record (one write per pull) into {@code volumeDir}.
+   * Resolves the volume's reference, checks its quota and makes the model appear in its model
+   * directory, then writes the volume's record. Returns the plan it pulled.
+   *
+   * <p>When the store holds every layer of the manifest this reference resolved to at its last
+   * pull here, those layers are linked into the volume while the registry is asked what the
+   * reference names now: a warm publish then costs one registry round trip, not a round trip
+   * plus the placing. If the registry names another manifest (the tag moved), those links are
+   * removed and the pull goes on from the registry's answer. Either way the record, and so the
+   * mount, only follow the registry's answer (or the offline rule of {@code resolve}).
    */
-  public void materialize(PullPlan plan, Reference requested, String volumeId, Path volumeDir,
-      Path modelDir, boolean privateCopies) {
-    materialize(plan, requested, volumeId, volumeDir, modelDir, privateCopies, new PullProgress());
+  public PullPlan pull(VolumePull v, PullProgress progress) {
+    Optional<RecordedManifest> recorded = store.recordedManifest(v.reference().toString());
+    Optional<PullPlan> stored = recorded
+        .flatMap(r -> recordedPlan(r, v.reference(), v.filter()))
+        .filter(p -> p.layers().stream().allMatch(l -> store.isStored(request(l).key())));
+    if (stored.isEmpty()) {
+      PullPlan plan = resolveLogged(v, recorded);
+      checkQuota(plan, v.checkQuota());
+      place(plan, v, progress);
+      record(plan, v);
+      return plan;
+    }
+    Future<PullPlan> resolving = CHECKS.submit(() -> resolveLogged(v, recorded));
+    try {
+      place(stored.get(), v, progress);
+    } catch (RuntimeException e) {
+      resolving.cancel(true);
+      throw e;
+    }
+    PullPlan plan;
+    try {
+      plan = await(resolving, v);
+      checkQuota(plan, v.checkQuota());
+      if (plan.manifestDigest().equals(stored.get().manifestDigest())) {
+        record(plan, v);
+        return plan;
+      }
+      log.info("volume {}: {} now names {}, not {} as at its last pull on this node",
+          v.volumeId(), v.reference(), plan.manifestDigest(), stored.get().manifestDigest());
+      store.releaseVolume(v.volumeId());
+      FileTrees.delete(v.modelDir());
+    } catch (IOException e) {
+      throw Failures.classify("model " + v.reference(), e);
+    } catch (RuntimeException e) {
+      store.releaseVolume(v.volumeId());
+      throw e;
+    }
+    progress.restart();
+    place(plan, v, progress);
+    record(plan, v);
+    return plan;
   }
 
-  /** As above, reporting bytes on the node so far through {@code progress}. */
-  public void materialize(PullPlan plan, Reference requested, String volumeId, Path volumeDir,
-      Path modelDir, boolean privateCopies, PullProgress progress) {
+  private PullPlan resolveLogged(VolumePull v, Optional<RecordedManifest> recorded) {
+    long started = System.nanoTime();
+    PullPlan plan = resolve(v.reference(), v.filter(), recorded);
+    log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}{}; resolved in {} ms)",
+        v.volumeId(), v.reference(), plan.layers().size(), plan.totalBytes(),
+        plan.manifestDigest(), plan.filter().enabled() ? "; " + plan.excludedLayers()
+            + " layers left out by " + plan.filter() : "",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    return plan;
+  }
+
+  private static PullPlan await(Future<PullPlan> resolving, VolumePull v) {
+    try {
+      return resolving.get();
+    } catch (InterruptedException e) {
+      resolving.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new DriverException(ErrorKind.ABORTED, "model " + v.reference()
+          + ": pull was interrupted", e);
+    } catch (ExecutionException e) {
+      throw Failures.classify("model " + v.reference(), e.getCause());
+    }
+  }
+
+  /**
+   * Makes every layer of {@code plan} appear in the volume's model directory. Layers already in
+   * the store are linked on this thread; the others are fetched through the store, up to the
+   * pull's concurrency at once. On failure the volume's references are released.
+   */
+  private void place(PullPlan plan, VolumePull v, PullProgress progress) {
     progress.total(plan.totalBytes());
     String context = "model " + plan.reference();
-    ExecutorService pool = Executors.newFixedThreadPool(
-        Math.max(1, Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
+    ExecutorService pool = null;
     List<Future<Set<PlacementMethod>>> futures = new ArrayList<>();
-    // Results are taken in completion order, so the first failing layer fails the pull at once
-    // instead of after every layer submitted before it.
-    java.util.concurrent.CompletionService<Set<PlacementMethod>> done =
-        new java.util.concurrent.ExecutorCompletionService<>(pool);
     boolean ok = false;
     try {
-      Files.createDirectories(modelDir);
-      for (LayerPlan layer : plan.layers()) {
-        futures.add(done.submit(() -> pullLayer(plan.reference(), volumeId, layer, modelDir,
-            privateCopies, progress)));
-      }
+      Files.createDirectories(v.modelDir());
       Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
+      // Results are taken in completion order, so the first failing layer fails the pull at once
+      // instead of after every layer submitted before it.
+      CompletionService<Set<PlacementMethod>> done = null;
+      for (LayerPlan layer : plan.layers()) {
+        if (store.isStored(request(layer).key())) {
+          pullLayer(plan.reference(), layer, v, progress)
+              .forEach(m -> methods.merge(m, 1, Integer::sum));
+          continue;
+        }
+        if (pool == null) {
+          pool = Executors.newFixedThreadPool(
+              Math.max(1, Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
+          done = new ExecutorCompletionService<>(pool);
+        }
+        futures.add(done.submit(() -> pullLayer(plan.reference(), layer, v, progress)));
+      }
       for (int i = 0; i < futures.size(); i++) {
         done.take().get().forEach(m -> methods.merge(m, 1, Integer::sum));
       }
-      List<VolumeRecord.Layer> layers = plan.layers().stream()
-          .map(l -> new VolumeRecord.Layer(l.layer().digest(),
-              request(l).key().kind(), l.path() == null ? List.of() : List.of(l.path())))
-          .toList();
-      store.recordVolume(volumeDir, new VolumeRecord(volumeId, plan.reference().toString(),
-          plan.manifestDigest(), clock.instant(), layers));
-      recordManifest(requested, plan);
-      log.info("volume {}: {} layers of {} placed ({})", volumeId, plan.layers().size(),
+      log.info("volume {}: {} layers of {} placed ({})", v.volumeId(), plan.layers().size(),
           plan.reference(), methods);
       ok = true;
     } catch (ExecutionException e) {
@@ -216,12 +289,33 @@ public final class ModelPuller {
       throw Failures.classify(context, e);
     } finally {
       futures.forEach(f -> f.cancel(true));
-      pool.shutdownNow();
-      awaitQuietly(pool);
+      if (pool != null) {
+        pool.shutdownNow();
+        awaitQuietly(pool);
+      }
       if (!ok) {
-        store.releaseVolume(volumeId);
+        store.releaseVolume(v.volumeId());
       }
     }
+  }
+
+  /**
+   * Writes the volume's record (one write per pull) and remembers what the reference resolved
+   * to. On failure the volume's references are released.
+   */
+  private void record(PullPlan plan, VolumePull v) {
+    List<VolumeRecord.Layer> layers = plan.layers().stream()
+        .map(l -> new VolumeRecord.Layer(l.layer().digest(),
+            request(l).key().kind(), l.path() == null ? List.of() : List.of(l.path())))
+        .toList();
+    try {
+      store.recordVolume(v.volumeDir(), new VolumeRecord(v.volumeId(),
+          plan.reference().toString(), plan.manifestDigest(), clock.instant(), layers));
+    } catch (IOException | RuntimeException e) {
+      store.releaseVolume(v.volumeId());
+      throw Failures.classify("model " + plan.reference(), e);
+    }
+    recordManifest(v.reference(), plan);
   }
 
   /** The volume no longer uses anything from the store. */
@@ -229,17 +323,17 @@ public final class ModelPuller {
     store.releaseVolume(volumeId);
   }
 
-  private Set<PlacementMethod> pullLayer(Reference ref, String volumeId, LayerPlan layer,
-      Path modelDir, boolean privateCopy, PullProgress progress)
-      throws IOException, InterruptedException {
+  private Set<PlacementMethod> pullLayer(Reference ref, LayerPlan layer, VolumePull v,
+      PullProgress progress) throws IOException, InterruptedException {
     long started = System.nanoTime();
-    Ticket ticket = store.request(volumeId, request(layer),
+    Ticket ticket = store.request(v.volumeId(), request(layer),
         dest -> download(ref, layer, dest));
     progress.track(ticket, layer.layer().size());
     try {
       StoreEntry entry = ticket.await();
-      Set<PlacementMethod> used = store.materialize(entry, modelDir, layer.path(), privateCopy);
-      log.debug("volume {}: {} ready in {} ms via {}", volumeId, layer.describe(),
+      Set<PlacementMethod> used = store.materialize(entry, v.modelDir(), layer.path(),
+          v.privateCopies());
+      log.debug("volume {}: {} ready in {} ms via {}", v.volumeId(), layer.describe(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), used);
       return used;
     } catch (IOException | RuntimeException e) {

@@ -15,6 +15,12 @@ public final class PullProgress {
     totalBytes = bytes;
   }
 
+  /** Forgets what was counted: the pull starts over with another manifest. */
+  void restart() {
+    layers.clear();
+    totalBytes = -1;
+  }
+
   void track(Ticket ticket, long size) {
     layers.add(new Tracked(ticket, size));
   }

@@ -448,6 +448,13 @@ public final class LayerStore implements AutoCloseable {
     }
   }
 
+  /** Whether the entry is on the node now (a download in flight does not count). */
+  public boolean isStored(LayerKey key) {
+    synchronized (lock) {
+      return index.containsKey(key);
+    }
+  }
+
   /**
    * What a new pull gets without adding to the store: the keys of its entries and of the
    * downloads in flight (a new request joins those).

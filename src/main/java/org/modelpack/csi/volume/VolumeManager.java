@@ -23,6 +23,7 @@ import org.modelpack.csi.mount.MountEntry;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.ModelPuller;
 import org.modelpack.csi.pull.PullPlan;
+import org.modelpack.csi.pull.VolumePull;
 import org.modelpack.csi.registry.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -201,17 +202,9 @@ public final class VolumeManager implements AutoCloseable {
       return;
     }
     try {
-      ModelPuller p = puller.get().withSecrets(req.secrets(), reference.registry());
-      long t0 = System.nanoTime();
-      PullPlan plan = p.resolve(reference, req.filter());
-      log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}{}; resolved in {} ms)",
-          req.volumeId(), reference, plan.layers().size(), plan.totalBytes(),
-          plan.manifestDigest(), plan.filter().enabled() ? "; " + plan.excludedLayers()
-              + " layers left out by " + plan.filter() : "",
-          (System.nanoTime() - t0) / 1_000_000);
-      p.checkQuota(plan, req.checkDiskQuota());
-      p.materialize(plan, reference, req.volumeId(), volumeDir, modelDir, req.writable(),
-          job.progress);
+      PullPlan plan = puller.get().withSecrets(req.secrets(), reference.registry())
+          .pull(new VolumePull(reference, req.filter(), req.volumeId(), volumeDir, modelDir,
+              req.writable(), req.checkDiskQuota()), job.progress);
       synchronized (job) {
         if (job.abandoned()) {
           // Unpublish or the reaper gave up on this pull while it finished: keep nothing.

@@ -211,6 +211,46 @@ class LayerStoreIT {
     assertThat(second.plugin.store().entries()).allSatisfy(e -> assertThat(e.volumes()).isEmpty());
   }
 
+  @Test
+  void aTagMovedSinceItsLastPullIsFollowedAndNothingOfTheOldModelStaysInTheVolume()
+      throws Exception {
+    PushedArtifact before = ModelArtifactBuilder.create(tmp.resolve("a-moving-before"))
+        .rawFile("weights-old.safetensors", 500_000, 31)
+        .rawFile("config.json", 2_000, 33)
+        .push(pusher, ref("models/moving:v1"));
+    Plugin node = startPlugin("root-moving", "");
+    String byTag = ref("models/moving:v1").toString();
+    node.csi.node().nodePublishVolume(publish("moving-1", target("moving-1"), byTag).build());
+    node.csi.node().nodeUnpublishVolume(unpublish("moving-1", target("moving-1")));
+
+    PushedArtifact after = ModelArtifactBuilder.create(tmp.resolve("a-moving-after"))
+        .rawFile("weights-new.safetensors", 600_000, 32)
+        .rawFile("config.json", 2_000, 33)
+        .push(pusher, ref("models/moving:v1"));
+    // Every layer of the old manifest is still stored: the publish links them early, then
+    // learns from the registry that the tag moved.
+    node.csi.node().nodePublishVolume(publish("moving-2", target("moving-2"), byTag).build());
+
+    assertServes(target("moving-2"), after);
+    assertThat(target("moving-2").resolve("weights-old.safetensors")).doesNotExist();
+    try (Stream<Path> files = Files.list(target("moving-2"))) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .containsExactlyInAnyOrder("weights-new.safetensors", "config.json");
+    }
+    assertThat(Files.readString(node.root.resolve("volumes/moving-2/status.json")))
+        .contains(after.manifestDigest());
+    Set<String> newLayers = after.manifest().layers().stream().map(Descriptor::digest)
+        .collect(Collectors.toSet());
+    assertThat(node.plugin.store().entries()).allSatisfy(e -> assertThat(e.volumes())
+        .isEqualTo(newLayers.contains(e.key().digest()) ? Set.of("moving-2") : Set.of()));
+
+    // The record now names the new manifest: the next publish is warm again, without downloads.
+    long downloaded = node.plugin.store().stats().snapshot().bytesDownloaded();
+    node.csi.node().nodePublishVolume(publish("moving-3", target("moving-3"), byTag).build());
+    assertServes(target("moving-3"), after);
+    assertThat(node.plugin.store().stats().snapshot().bytesDownloaded()).isEqualTo(downloaded);
+  }
+
   // ------------------------------------------------------------------ store on another fs
 
   @Test

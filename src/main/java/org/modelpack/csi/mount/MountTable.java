@@ -23,15 +23,19 @@ public final class MountTable {
   }
 
   public List<MountEntry> entries() {
-    try {
-      List<MountEntry> out = new ArrayList<>();
-      for (String line : Files.readAllLines(mountInfo)) {
-        MountEntry e = parseLine(line);
-        if (e != null) {
-          out.add(e);
-        }
+    List<MountEntry> out = new ArrayList<>();
+    for (String line : lines()) {
+      MountEntry e = parseLine(line);
+      if (e != null) {
+        out.add(e);
       }
-      return out;
+    }
+    return out;
+  }
+
+  private List<String> lines() {
+    try {
+      return Files.readAllLines(mountInfo);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + mountInfo, e);
     }
@@ -40,10 +44,15 @@ public final class MountTable {
   /** The topmost mount at exactly {@code path}, if any (later lines stack over earlier ones). */
   public Optional<MountEntry> find(Path path) {
     Path p = path.toAbsolutePath().normalize();
+    // Only lines naming the path are parsed: a node's table can have thousands of lines.
+    String field = " " + escape(p.toString()) + " ";
     MountEntry found = null;
-    for (MountEntry e : entries()) {
-      if (e.mountPoint().equals(p)) {
-        found = e;
+    for (String line : lines()) {
+      if (line.contains(field)) {
+        MountEntry e = parseLine(line);
+        if (e != null && e.mountPoint().equals(p)) {
+          found = e;
+        }
       }
     }
     return Optional.ofNullable(found);
@@ -113,6 +122,20 @@ public final class MountTable {
     Set<String> options = new HashSet<>(List.of(f[5].split(",")));
     return new MountEntry(Path.of(unescape(f[4])), unescape(f[3]), options, f[sep + 1],
         unescape(f[sep + 2]));
+  }
+
+  /** The inverse of {@link #unescape}. */
+  static String escape(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+        b.append('\\').append(String.format("%03o", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   /** mountinfo escapes space, tab, newline and backslash as a backslash and three octal digits. */

@@ -3,6 +3,7 @@ package org.modelpack.csi.pull;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -58,7 +59,7 @@ public final class ModelPuller {
   private final RegistryClient oneAttempt;
   private Map<String, List<Mirror>> mirrors = Map.of();
   private final LayerStore store;
-  private final PullPlanner planner = new PullPlanner();
+  private final PlanCache plans;
   private final int concurrency;
   private final Clock clock;
   private final DiskQuota quota;
@@ -69,9 +70,15 @@ public final class ModelPuller {
 
   public ModelPuller(RegistryClient client, LayerStore store, int concurrency, Clock clock,
       DiskQuota quota) {
+    this(client, store, new PlanCache(), concurrency, clock, quota);
+  }
+
+  private ModelPuller(RegistryClient client, LayerStore store, PlanCache plans,
+      int concurrency, Clock clock, DiskQuota quota) {
     this.client = client;
     this.oneAttempt = client.withoutRetries();
     this.store = store;
+    this.plans = plans;
     this.concurrency = concurrency;
     this.clock = clock;
     this.quota = quota;
@@ -91,7 +98,7 @@ public final class ModelPuller {
     for (Mirror m : mirrors.getOrDefault(reference.registry(), List.of())) {
       try {
         ResolvedManifest viaMirror = oneAttempt.fetchManifest(on(m, reference));
-        return planner.plan(new ResolvedManifest(reference.withDigest(viaMirror.digest()),
+        return plans.plan(new ResolvedManifest(reference.withDigest(viaMirror.digest()),
             viaMirror.digest(), viaMirror.manifest(), viaMirror.raw()), filter);
       } catch (RegistryException e) {
         log.warn("mirror {} could not serve {} ({}); trying the next endpoint", m.host(),
@@ -102,7 +109,7 @@ public final class ModelPuller {
       // One attempt only when the record could really stand in for the registry.
       RegistryClient c = recorded.isPresent() && recorded.get().anonymousReadable()
           ? oneAttempt : client;
-      return planner.plan(c.fetchManifest(reference), filter);
+      return plans.plan(c.fetchManifest(reference), filter);
     } catch (RegistryException e) {
       if (e.kind() == RegistryException.Kind.UNAVAILABLE && recorded.isPresent()) {
         if (!recorded.get().anonymousReadable()) {
@@ -140,8 +147,8 @@ public final class ModelPuller {
   public ModelPuller withSecrets(java.util.Map<String, String> secrets, String registry) {
     return org.modelpack.csi.registry.auth.PodSecretCredentials
         .from(secrets, client.nodeCredentials(), registry)
-        .map(creds -> new ModelPuller(client.withCredentials(creds), store, concurrency, clock,
-            quota).withMirrors(mirrors))
+        .map(creds -> new ModelPuller(client.withCredentials(creds), store, plans,
+            concurrency, clock, quota).withMirrors(mirrors))
         .orElse(this);
   }
 
@@ -155,12 +162,17 @@ public final class ModelPuller {
 
   private Optional<PullPlan> recordedPlan(RecordedManifest recorded, Reference reference,
       LayerFilter filter) {
+    Reference pinned = reference.withDigest(recorded.digest());
     try {
-      Manifest m = JSON.readValue(recorded.raw(), Manifest.class);
-      return Optional.of(planner.plan(new ResolvedManifest(
-          reference.withDigest(recorded.digest()), recorded.digest(), m, recorded.raw()),
-          filter));
-    } catch (IOException | RuntimeException e) {
+      return Optional.of(plans.plan(pinned, recorded.digest(), filter, () -> {
+        try {
+          return new ResolvedManifest(pinned, recorded.digest(),
+              JSON.readValue(recorded.raw(), Manifest.class), recorded.raw());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }));
+    } catch (RuntimeException e) {
       log.warn("recorded manifest of {} is unusable: {}", reference, e.getMessage());
       return Optional.empty();
     }

@@ -30,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import org.modelpack.csi.concurrent.DaemonThreads;
+import org.modelpack.csi.concurrent.LruCache;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.fs.NoSpace;
 import org.modelpack.csi.oci.Digest;
@@ -73,6 +74,11 @@ public final class LayerStore implements AutoCloseable {
   private final Object lock = new Object();
   private final Map<LayerKey, Indexed> index = new HashMap<>();
   private final Map<LayerKey, Flight> flights = new HashMap<>();
+  /**
+   * Recorded manifests read or written by this process, the only writer of refs/ and
+   * manifests/: a warm pull then reads and hashes no file to learn what its tag named.
+   */
+  private final LruCache<String, RecordedManifest> recorded = new LruCache<>(256);
 
   /** An entry known to the store, with the volumes using it. Guarded by {@link #lock}. */
   static final class Indexed {
@@ -388,6 +394,10 @@ public final class LayerStore implements AutoCloseable {
   /** Remembers what {@code reference} resolved to, for pulls while the registry is down. */
   public void recordManifest(String reference, String digest, byte[] raw,
       boolean anonymousReadable) throws IOException {
+    if (recorded.get(reference).filter(known -> known.digest().equals(digest)
+        && known.anonymousReadable() == anonymousReadable).isPresent()) {
+      return;
+    }
     Path manifest = layout.manifest(digest);
     if (!Files.exists(manifest)) {
       FileTrees.writeAtomically(manifest, raw);
@@ -398,9 +408,15 @@ public final class LayerStore implements AutoCloseable {
     if (!Files.exists(ref) || !java.util.Arrays.equals(Files.readAllBytes(ref), json)) {
       FileTrees.writeAtomically(ref, json);
     }
+    recorded.put(reference, new RecordedManifest(reference, digest, raw, anonymousReadable));
   }
 
+  /** What {@code reference} resolved to at its last pull on this node, verified. */
   public Optional<RecordedManifest> recordedManifest(String reference) {
+    Optional<RecordedManifest> known = recorded.get(reference);
+    if (known.isPresent()) {
+      return known;
+    }
     Path ref = refFile(reference);
     try {
       if (!Files.isRegularFile(ref)) {
@@ -415,7 +431,9 @@ public final class LayerStore implements AutoCloseable {
         log.warn("recorded manifest {} is corrupt; ignoring it", digest);
         return Optional.empty();
       }
-      return Optional.of(new RecordedManifest(reference, digest, raw, anonymous));
+      RecordedManifest read = new RecordedManifest(reference, digest, raw, anonymous);
+      recorded.put(reference, read);
+      return Optional.of(read);
     } catch (IOException | RuntimeException e) {
       log.warn("cannot read the recorded manifest of {}: {}", reference, e.getMessage());
       return Optional.empty();

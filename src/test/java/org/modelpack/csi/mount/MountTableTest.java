@@ -41,6 +41,20 @@ class MountTableTest {
   }
 
   @Test
+  void findsAMountPointWhoseNameTheTableEscapes(@TempDir Path dir) throws Exception {
+    Path info = Files.writeString(dir.resolve("mountinfo"), """
+        1 0 8:1 / / rw - ext4 /dev/sda1 rw
+        2 1 8:1 /m /pods/with\\040space\\134and\\011tab ro - ext4 /dev/sda1 rw
+        3 1 8:1 /n /pods/with ro - ext4 /dev/sda1 rw
+        """);
+    MountTable table = new MountTable(info);
+    assertThat(table.find(Path.of("/pods/with space\\and\ttab")).orElseThrow().root())
+        .isEqualTo("/m");
+    assertThat(table.find(Path.of("/pods/with")).orElseThrow().root()).isEqualTo("/n");
+    assertThat(table.isMountPoint(Path.of("/pods/with space"))).isFalse();
+  }
+
+  @Test
   void aVolumeIsInUseWhileItsModelIsBindMountedElsewhere(@TempDir Path dir) throws Exception {
     Path info = Files.writeString(dir.resolve("mountinfo"), """
         1 0 8:1 / / rw - ext4 /dev/sda1 rw

@@ -109,6 +109,13 @@ public final class ModelPuller {
       // One attempt only when the record could really stand in for the registry.
       RegistryClient c = recorded.isPresent() && recorded.get().anonymousReadable()
           ? oneAttempt : client;
+      if (recorded.isPresent()) {
+        Optional<PullPlan> unchanged = unchangedSinceRecorded(c, reference, recorded.get(),
+            filter);
+        if (unchanged.isPresent()) {
+          return unchanged.get();
+        }
+      }
       return plans.plan(c.fetchManifest(reference), filter);
     } catch (RegistryException e) {
       if (e.kind() == RegistryException.Kind.UNAVAILABLE && recorded.isPresent()) {
@@ -128,6 +135,27 @@ public final class ModelPuller {
     } catch (Exception e) {
       throw Failures.classify("model " + reference, e);
     }
+  }
+
+  /**
+   * The recorded plan when a HEAD request says the reference still names the recorded manifest
+   * (whose bytes were verified when they were recorded). Empty when it names another one or
+   * the registry gives no digest; any refusal is left to the full fetch that follows to report
+   * (with the registry's error body). An unreachable registry is reported at once.
+   */
+  private Optional<PullPlan> unchangedSinceRecorded(RegistryClient c, Reference reference,
+      RecordedManifest recorded, LayerFilter filter) throws RegistryException {
+    try {
+      if (c.headManifestDigest(reference).filter(recorded.digest()::equals).isEmpty()) {
+        return Optional.empty();
+      }
+    } catch (RegistryException e) {
+      if (e.kind() == RegistryException.Kind.UNAVAILABLE) {
+        throw e;
+      }
+      return Optional.empty();
+    }
+    return recordedPlan(recorded, reference, filter);
   }
 
   /**

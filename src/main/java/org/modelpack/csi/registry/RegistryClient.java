@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -190,6 +191,33 @@ public final class RegistryClient implements AutoCloseable {
               + "; nested indexes are not supported");
     }
     return resolved;
+  }
+
+  /**
+   * The digest of the manifest {@code ref} names, as the registry states it in the
+   * Docker-Content-Digest header of a HEAD answer; empty when it sends none (the header is a
+   * SHOULD in the distribution spec). No body is read, hashed or parsed, so this is the cheap
+   * way to learn whether a tag still names a manifest already known. It takes the registry's
+   * word, as a fetch by tag does for which manifest the tag names; the content behind the
+   * digest must be verified by whoever uses it.
+   */
+  public Optional<String> headManifestDigest(Reference ref) throws RegistryException {
+    String subject = "manifest " + ref;
+    RegistryResponse resp = transport.send(new RegistryTransport.Call("HEAD",
+        url(ref, "/manifests/" + ref.identifier()), ref.registry(), pullScope(ref),
+        Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
+    readQuietly(resp);
+    if (resp.statusCode() != 200) {
+      throw RegistryErrors.fromResponse(subject, resp.statusCode(), new byte[0]);
+    }
+    return resp.headers().firstValue("Docker-Content-Digest").filter(d -> {
+      try {
+        Digest.parse(d);
+        return true;
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    });
   }
 
   private ResolvedManifest fetchSingleManifest(Reference ref) throws RegistryException {

@@ -143,6 +143,20 @@ class RegistryClientIT {
     }
 
     @Test
+    void headOfATagOrDigestStatesTheManifestDigestAndAnUnknownTagIsNotFound() throws Exception {
+      PushedArtifact pushed = ModelArtifactBuilder.create(work.resolve("a3h"))
+          .rawFile("w.bin", 10, 44).push(client, ref("ns/head:v1"));
+
+      assertThat(client.headManifestDigest(ref("ns/head:v1"))).contains(pushed.manifestDigest());
+      assertThat(client.headManifestDigest(Reference.parse(
+          registry.host() + "/ns/head@" + pushed.manifestDigest())))
+          .contains(pushed.manifestDigest());
+      assertThatThrownBy(() -> client.headManifestDigest(ref("ns/head:missing")))
+          .isInstanceOfSatisfying(RegistryException.class,
+              e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+    }
+
+    @Test
     void tagPointingAtAnIndexResolvesToTheModelManifestNotTheDecoy() throws Exception {
       PushedArtifact pushed = ModelArtifactBuilder.create(work.resolve("a4"))
           .rawFile("w.bin", 10, 5).wrapInIndexWithDecoy().push(client, ref("ns/indexed:v1"));
@@ -352,6 +366,22 @@ class RegistryClientIT {
     }
 
     @Test
+    void headNeedsTheSameCredentialsAsAFetch() throws Exception {
+      Reference ref = Reference.parse(registry.host() + "/private/head:v1");
+      try (RegistryClient client = clientWith(USER, PASSWORD)) {
+        PushedArtifact pushed = ModelArtifactBuilder.create(work.resolve("p-head"))
+            .rawFile("w.bin", 1000, 45).push(client, ref);
+        assertThat(client.headManifestDigest(ref)).contains(pushed.manifestDigest());
+      }
+      try (RegistryClient anonymous = new RegistryClient(
+          RegistrySettings.defaults().withDockerConfigDir(work.resolve("no-such-dir")))) {
+        assertThatThrownBy(() -> anonymous.headManifestDigest(ref))
+            .isInstanceOfSatisfying(RegistryException.class,
+                e -> assertThat(e.kind()).isEqualTo(Kind.UNAUTHENTICATED));
+      }
+    }
+
+    @Test
     void wrongPasswordIsUnauthenticatedAndTheMessageHoldsNoSecret() throws Exception {
       String wrong = "wrong-Pa55word-xyz";
       try (RegistryClient client = clientWith(USER, wrong)) {
@@ -415,6 +445,19 @@ class RegistryClientIT {
             .hasMessageContaining(digest);
       }
       assertThat(dest).doesNotExist();
+    }
+
+    @Test
+    void headWithoutADigestHeaderStatesNothing() throws Exception {
+      HttpServer server = serve("127.0.0.1");
+      server.createContext("/v2/ns/m/manifests/", ex -> {
+        ex.sendResponseHeaders(200, -1);
+        ex.close();
+      });
+      try (RegistryClient client = new RegistryClient(RegistrySettings.defaults())) {
+        assertThat(client.headManifestDigest(Reference.parse(hostOf(server) + "/ns/m:v1")))
+            .isEmpty();
+      }
     }
 
     @Test

@@ -113,6 +113,10 @@ public final class NodePlugin implements AutoCloseable {
     return store;
   }
 
+  public VolumeManager volumes() {
+    return volumes;
+  }
+
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
   }

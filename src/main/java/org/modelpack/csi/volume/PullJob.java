@@ -100,8 +100,8 @@ final class PullJob {
     }
   }
 
-  /** Interrupts the pull and waits (bounded) for it to clean up after itself. */
-  void cancelAndWait() {
+  /** Interrupts the pull without waiting for it. */
+  void cancel() {
     abandoned = true;
     if (gate.compareAndSet(false, true)) {
       failed(new DriverException(ErrorKind.ABORTED, "pull of volume " + volumeId
@@ -112,6 +112,11 @@ final class PullJob {
     if (t != null) {
       t.cancel(true);
     }
+  }
+
+  /** Interrupts the pull and waits (bounded) for it to clean up after itself. */
+  void cancelAndWait() {
+    cancel();
     try {
       result.get(2, TimeUnit.MINUTES);
     } catch (InterruptedException e) {

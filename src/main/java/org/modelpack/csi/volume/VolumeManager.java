@@ -50,7 +50,7 @@ public final class VolumeManager implements AutoCloseable {
   private final StatusStore statuses = new StatusStore();
   private final Clock clock;
   private final VolumeSettings settings;
-  private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, VolumeLock> locks = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, PullJob> jobs = new ConcurrentHashMap<>();
   private final ExecutorService pulls = Executors.newCachedThreadPool(
       DaemonThreads.named("volume-pull"));
@@ -373,32 +373,57 @@ public final class VolumeManager implements AutoCloseable {
     T run() throws IOException;
   }
 
+  /** How many volumes have a lock now (held or waited for); for tests. */
+  int volumesWithLocks() {
+    return locks.size();
+  }
+
+  /** A volume's lock and how many calls hold or wait for it; gone from the map at zero. */
+  private static final class VolumeLock {
+    final ReentrantLock lock = new ReentrantLock();
+    int users;
+  }
+
   private <T> T locked(String volumeId, VolumeOperation<T> op) {
     VolumeIds.requireSafe(volumeId);
-    ReentrantLock lock = locks.computeIfAbsent(volumeId, k -> new ReentrantLock());
+    VolumeLock entry = locks.compute(volumeId, (k, v) -> {
+      VolumeLock l = v == null ? new VolumeLock() : v;
+      l.users++;
+      return l;
+    });
     try {
-      if (!lock.tryLock(LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
-        throw new DriverException(ErrorKind.ABORTED,
-            "an operation on volume " + volumeId + " is already in progress");
+      try {
+        if (!entry.lock.tryLock(LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
+          throw new DriverException(ErrorKind.ABORTED,
+              "an operation on volume " + volumeId + " is already in progress");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new DriverException(ErrorKind.ABORTED, "interrupted waiting for volume "
+            + volumeId);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new DriverException(ErrorKind.ABORTED, "interrupted waiting for volume " + volumeId);
-    }
-    try {
-      return op.run();
-    } catch (IOException e) {
-      throw new DriverException(ErrorKind.INTERNAL, "volume " + volumeId + ": " + e.getMessage(),
-          e);
+      try {
+        return op.run();
+      } catch (IOException e) {
+        throw new DriverException(ErrorKind.INTERNAL, "volume " + volumeId + ": "
+            + e.getMessage(), e);
+      } finally {
+        entry.lock.unlock();
+      }
     } finally {
-      lock.unlock();
+      // Kept only while someone holds or waits for it: the map does not grow with every
+      // volume the node has ever seen.
+      locks.compute(volumeId, (k, v) -> --v.users == 0 ? null : v);
     }
   }
 
+  /** Cancels every running pull at once, then waits for each to clean up. */
   @Override
   public void close() {
     reaper.shutdownNow();
-    jobs.values().forEach(PullJob::cancelAndWait);
+    List<PullJob> running = List.copyOf(jobs.values());
+    running.forEach(PullJob::cancel);
+    running.forEach(PullJob::cancelAndWait);
     pulls.shutdownNow();
   }
 }

@@ -117,6 +117,8 @@ class BackgroundPullIT {
     }
     csi.node().nodeUnpublishVolume(unpublish("csi-deadline", target));
     assertThat(root.resolve("volumes/csi-deadline")).doesNotExist();
+    // Every call above took the volume's lock; none keeps it once done.
+    assertThat(plugin.volumes().volumesWithLocks()).isZero();
   }
 
   @Test

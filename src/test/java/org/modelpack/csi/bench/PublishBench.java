@@ -1,5 +1,6 @@
 package org.modelpack.csi.bench;
 
+import csi.v1.Csi.NodeGetCapabilitiesRequest;
 import csi.v1.Csi.ProbeRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ import org.modelpack.csi.testing.CsiRequests;
  *   publish:ID[,ID...]    publish the listed volumes at once (threads released by a barrier);
  *                         prints "publish ID[,ID...] WALL_MS [EACH_MS ...]"
  *   unpublish:ID[,ID...]  unpublish them one after the other; prints "unpublish ID... WALL_MS"
+ *   warmclient:N          N untimed NodeGetCapabilities calls (warms this client JVM; prints
+ *                         nothing)
  * </pre>
  * Targets are TARGETS_DIR/ID. Before the first operation a Probe opens the connection (waiting
  * for the driver to be ready), so no timed call pays for connecting.
@@ -43,6 +46,7 @@ public final class PublishBench {
         switch (op[0]) {
           case "publish" -> publish(client, targets, reference, ids);
           case "unpublish" -> unpublish(client, targets, ids);
+          case "warmclient" -> warmClient(client, Integer.parseInt(op[1]));
           default -> throw new IllegalArgumentException("unknown operation " + args[i]);
         }
       }
@@ -90,6 +94,16 @@ public final class PublishBench {
       line.append(' ').append(ms(e));
     }
     System.out.println(line);
+  }
+
+  /**
+   * N untimed NodeGetCapabilities calls, so the timed calls do not pay for this client JVM's
+   * own warm-up (interpreted gRPC and Netty code): kubelet is a long-running, compiled client.
+   */
+  private static void warmClient(CsiClient client, int calls) {
+    for (int i = 0; i < calls; i++) {
+      client.node().nodeGetCapabilities(NodeGetCapabilitiesRequest.getDefaultInstance());
+    }
   }
 
   private static void unpublish(CsiClient client, Path targets, List<String> ids) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -366,19 +367,34 @@ public final class ModelPuller {
   private Set<PlacementMethod> pullLayer(Reference ref, LayerPlan layer, VolumePull v,
       PullProgress progress) throws IOException, InterruptedException {
     long started = System.nanoTime();
-    Ticket ticket = store.request(v.volumeId(), request(layer),
-        dest -> download(ref, layer, dest));
-    progress.track(ticket, layer.layer().size());
     try {
-      StoreEntry entry = ticket.await();
-      Set<PlacementMethod> used = store.materialize(entry, v.modelDir(), layer.path(),
-          v.privateCopies());
+      Set<PlacementMethod> used;
+      StoreEntry entry = fetch(ref, layer, v, progress);
+      try {
+        used = store.materialize(entry, v.modelDir(), layer.path(), v.privateCopies());
+      } catch (NoSuchFileException e) {
+        if (!store.forgetIfVanished(entry)) {
+          throw e;
+        }
+        // Counted once already (as present): the progress does not count it twice.
+        used = store.materialize(fetch(ref, layer, v, new PullProgress()), v.modelDir(),
+            layer.path(), v.privateCopies());
+      }
       log.debug("volume {}: {} ready in {} ms via {}", v.volumeId(), layer.describe(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), used);
       return used;
     } catch (IOException | RuntimeException e) {
       throw Failures.classify("model " + ref + ", " + layer.describe(), e);
     }
+  }
+
+  /** The layer's store entry: at hand, joined in flight, or downloaded now. */
+  private StoreEntry fetch(Reference ref, LayerPlan layer, VolumePull v, PullProgress progress)
+      throws IOException, InterruptedException {
+    Ticket ticket = store.request(v.volumeId(), request(layer),
+        dest -> download(ref, layer, dest));
+    progress.track(ticket, layer.layer().size());
+    return ticket.await();
   }
 
   private void download(Reference ref, LayerPlan layer, Path dest) throws IOException {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -464,6 +465,26 @@ public final class LayerStore implements AutoCloseable {
     synchronized (lock) {
       return index.values().stream().mapToLong(i -> i.entry.size()).sum();
     }
+  }
+
+  /**
+   * Forgets {@code entry} when its file or tree is no longer on disk (removed by hand, or lost
+   * with a disk), so the next request downloads it again instead of failing on it for ever.
+   * True when it was forgotten; false while it is still there.
+   */
+  public boolean forgetIfVanished(StoreEntry entry) {
+    if (Files.exists(entry.path(), LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    synchronized (lock) {
+      Indexed i = index.get(entry.key());
+      if (i != null && i.entry.equals(entry)) {
+        index.remove(entry.key());
+        log.warn("store entry {} vanished from {}; it will be downloaded again", entry.key(),
+            entry.path());
+      }
+    }
+    return true;
   }
 
   /** Whether the entry is on the node now (a download in flight does not count). */

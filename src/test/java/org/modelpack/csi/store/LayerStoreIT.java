@@ -251,6 +251,31 @@ class LayerStoreIT {
     assertThat(node.plugin.store().stats().snapshot().bytesDownloaded()).isEqualTo(downloaded);
   }
 
+  @Test
+  void aStoreFileRemovedByHandIsDownloadedAgainInsteadOfFailingThePublish() throws Exception {
+    PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("a-vanished"))
+        .rawFile("weights.safetensors", 700_000, 35)
+        .rawFile("config.json", 1_000, 36)
+        .push(pusher, ref("models/vanished:v1"));
+    Plugin node = startPlugin("root-vanished", "");
+    String byTag = ref("models/vanished:v1").toString();
+    node.csi.node().nodePublishVolume(publish("vanished-1", target("vanished-1"), byTag).build());
+    node.csi.node().nodeUnpublishVolume(unpublish("vanished-1", target("vanished-1")));
+    // A raw layer's digest is its file's.
+    String weights = "sha256:" + model.file("weights.safetensors").sha256();
+    Files.delete(storeFiles(node.plugin.store().layout(), model).get("weights.safetensors"));
+
+    node.csi.node().nodePublishVolume(publish("vanished-2", target("vanished-2"), byTag).build());
+
+    assertServes(target("vanished-2"), model);
+    assertThat(registry.countBlobGets(weights)).isEqualTo(2);
+    for (Descriptor layer : model.manifest().layers()) {
+      if (!layer.digest().equals(weights)) {
+        assertThat(registry.countBlobGets(layer.digest())).as(layer.digest()).isEqualTo(1);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ store on another fs
 
   @Test

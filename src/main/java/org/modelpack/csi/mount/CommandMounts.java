@@ -20,27 +20,15 @@ final class CommandMounts implements MountCalls {
     this.table = table;
   }
 
-  /**
-   * util-linux's mount (2.27+) applies the flags of a bind with a second, internal remount; an
-   * older one gets the explicit remount when the table shows the flags missing.
-   */
   @Override
-  public void bind(Path source, Path target, boolean readOnly) throws IOException {
-    String flags = readOnly ? "ro,nosuid,nodev" : "nosuid,nodev";
-    run("mount", "--bind", "-o", flags, source.toString(), target.toString());
-    try {
-      if (!table.find(target).map(e -> hasFlags(e, readOnly)).orElse(false)) {
-        run("mount", "-o", "remount,bind," + flags, target.toString());
-      }
-    } catch (IOException e) {
-      unmountTop(target);
-      throw e;
-    }
+  public void bind(Path source, Path target) throws IOException {
+    run("mount", "--bind", source.toString(), target.toString());
   }
 
-  private static boolean hasFlags(MountEntry e, boolean readOnly) {
-    return (!readOnly || e.readOnly()) && e.options().contains("nosuid")
-        && e.options().contains("nodev");
+  @Override
+  public void restrict(Path target, boolean readOnly) throws IOException {
+    run("mount", "-o", "remount,bind," + (readOnly ? "ro,nosuid,nodev" : "nosuid,nodev"),
+        target.toString());
   }
 
   @Override

@@ -3,14 +3,14 @@ package org.modelpack.csi.mount;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The two kernel operations behind every volume mount, by whichever means the node offers. */
+/** The kernel operations behind every volume mount, by whichever means the node offers. */
 interface MountCalls {
 
-  /**
-   * Bind-mounts {@code source} at {@code target} with {@code nosuid,nodev}, and read-only when
-   * asked. A bind that cannot get its flags is undone before this throws.
-   */
-  void bind(Path source, Path target, boolean readOnly) throws IOException;
+  /** Bind-mounts {@code source} at {@code target}; the new mount copies the source's flags. */
+  void bind(Path source, Path target) throws IOException;
+
+  /** Gives the bind mount at {@code target} {@code nosuid,nodev}, and read-only when asked. */
+  void restrict(Path target, boolean readOnly) throws IOException;
 
   /**
    * Removes the topmost mount at {@code target}, detaching it lazily when it is busy. False when

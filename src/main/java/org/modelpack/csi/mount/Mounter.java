@@ -3,12 +3,25 @@ package org.modelpack.csi.mount;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.modelpack.csi.fs.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Bind mounts for volumes: always {@code nosuid,nodev}, read-only unless a volume asked for a
  * private writable copy. Uses mount(2) directly where libc can be called, mount(8) otherwise.
+ *
+ * <p>A target is never bind-mounted and then remounted read-only: where the target's mount is
+ * shared (the driver in a container with Bidirectional propagation, as CSI node plugins run),
+ * the bind also appears at every peer (the host's view, which kubelet hands to the pod), and a
+ * remount does not follow it there. Instead the source is first bind-mounted at a private
+ * staging point under {@code root_dir} and given its flags there; the target is then a bind of
+ * that mount, and a bind copies its source mount's flags when it is created, so the target and
+ * every copy propagation makes of it are read-only from their first moment. The staging mount
+ * goes right after (decision 0011).
  */
 public final class Mounter {
   private static final Logger log = LoggerFactory.getLogger(Mounter.class);
@@ -17,14 +30,19 @@ public final class Mounter {
 
   private final MountTable table;
   private final MountCalls calls;
+  private final Path stagingDir;
 
-  Mounter(MountTable table, MountCalls calls) {
+  Mounter(MountTable table, MountCalls calls, Path stagingDir) {
     this.table = table;
     this.calls = calls;
+    this.stagingDir = stagingDir;
   }
 
-  /** System calls through libc when JNA supports this platform, mount(8) otherwise. */
-  public static Mounter forThisNode(MountTable table) {
+  /**
+   * System calls through libc when JNA supports this platform, mount(8) otherwise. Staging
+   * points go in {@code stagingDir}; whatever a previous process left there is removed now.
+   */
+  public static Mounter forThisNode(MountTable table, Path stagingDir) throws IOException {
     MountCalls calls;
     try {
       calls = SyscallMounts.load();
@@ -34,12 +52,14 @@ public final class Mounter {
       calls = new CommandMounts(table);
     }
     log.info("mounting with {}", calls.describe());
-    return new Mounter(table, calls);
+    Mounter m = new Mounter(table, calls, stagingDir);
+    m.clearStaging();
+    return m;
   }
 
   /** Always through mount(8) and umount(8). */
-  public static Mounter withCommands(MountTable table) {
-    return new Mounter(table, new CommandMounts(table));
+  public static Mounter withCommands(MountTable table, Path stagingDir) {
+    return new Mounter(table, new CommandMounts(table), stagingDir);
   }
 
   public MountTable table() {
@@ -51,7 +71,7 @@ public final class Mounter {
    * then checked: a mount still writable there is undone, so none is ever left behind.
    */
   public void bindReadOnly(Path source, Path target) throws IOException {
-    calls.bind(source, target, true);
+    bindThroughStaging(source, target, true);
     // access(2) answers EROFS for a read-only mount, even for root.
     if (Files.isWritable(target)) {
       unmount(target);
@@ -62,7 +82,7 @@ public final class Mounter {
 
   /** Bind-mounts a volume's private copy read-write (still {@code nosuid,nodev}). */
   public void bindWritable(Path source, Path target) throws IOException {
-    calls.bind(source, target, false);
+    bindThroughStaging(source, target, false);
     log.debug("bind-mounted {} at {} read-write", source, target);
   }
 
@@ -73,5 +93,45 @@ public final class Mounter {
         throw new IOException(target + " still has mounts after " + MAX_STACKED + " unmounts");
       }
     }
+  }
+
+  private void bindThroughStaging(Path source, Path target, boolean readOnly)
+      throws IOException {
+    Files.createDirectories(stagingDir);
+    Path staging = Files.createTempDirectory(stagingDir, "bind-");
+    try {
+      calls.bind(source, staging);
+      calls.restrict(staging, readOnly);
+      calls.bind(staging, target);
+    } finally {
+      removeStaging(staging);
+    }
+  }
+
+  /** Never fails the mount it served: a staging point left behind goes at the next start. */
+  private void removeStaging(Path staging) {
+    try {
+      unmount(staging);
+      Files.deleteIfExists(staging);
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot remove the staging mount {}: {}", staging, e.toString());
+    }
+  }
+
+  /** Unmounts and deletes every staging point (left by a process that died mid-mount). */
+  void clearStaging() throws IOException {
+    if (!Files.isDirectory(stagingDir)) {
+      return;
+    }
+    List<Path> mounts = new ArrayList<>(table.mountsUnder(stagingDir));
+    mounts.sort(Comparator.comparing(Path::getNameCount).reversed());
+    for (Path p : mounts) {
+      unmount(p);
+    }
+    if (!table.mountsUnder(stagingDir).isEmpty()) {
+      // Deleting through a mount would delete a volume's files.
+      throw new IOException("mounts under " + stagingDir + " could not be removed");
+    }
+    FileTrees.delete(stagingDir);
   }
 }

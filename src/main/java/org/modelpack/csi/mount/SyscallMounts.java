@@ -3,6 +3,7 @@ package org.modelpack.csi.mount;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import java.io.IOException;
@@ -11,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * mount(2) and umount2(2) called directly through libc. A publish then costs two system calls
- * instead of starting mount(8), which reads the whole mount table and takes milliseconds: most
- * of a warm publish (decision 0011).
+ * mount(2) and umount2(2) called directly through libc. A publish then costs a few system calls
+ * instead of starting mount(8) processes, each of which reads the whole mount table and takes
+ * milliseconds: most of a warm publish (decision 0011).
  */
 final class SyscallMounts implements MountCalls {
   private static final Logger log = LoggerFactory.getLogger(SyscallMounts.class);
@@ -41,25 +42,30 @@ final class SyscallMounts implements MountCalls {
     this.libc = libc;
   }
 
-  /** Loads libc; throws (LinkageError) where JNA has no native support for this platform. */
+  /**
+   * Loads libc and looks up both functions now, so a platform without them fails here, at
+   * start (where the caller falls back to mount(8)), not at the first publish.
+   */
   static SyscallMounts load() {
+    NativeLibrary c = NativeLibrary.getInstance("c");
+    c.getFunction("mount");
+    c.getFunction("umount2");
     return new SyscallMounts(Native.load("c", LibC.class));
   }
 
   @Override
-  public void bind(Path source, Path target, boolean readOnly) throws IOException {
+  public void bind(Path source, Path target) throws IOException {
     call("mount --bind " + source + " " + target,
         () -> libc.mount(source.toString(), target.toString(), null, new NativeLong(MS_BIND),
             null));
-    // The kernel ignores every flag but MS_REC on the bind itself; a remount applies them.
+  }
+
+  @Override
+  public void restrict(Path target, boolean readOnly) throws IOException {
+    // The kernel ignores every flag but MS_REC on a bind itself; a remount applies them.
     long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0);
-    try {
-      call("remount " + target + (readOnly ? " ro,nosuid,nodev" : " nosuid,nodev"),
-          () -> libc.mount(null, target.toString(), null, new NativeLong(flags), null));
-    } catch (IOException e) {
-      unmountTop(target);
-      throw e;
-    }
+    call("remount " + target + (readOnly ? " ro,nosuid,nodev" : " nosuid,nodev"),
+        () -> libc.mount(null, target.toString(), null, new NativeLong(flags), null));
   }
 
   @Override

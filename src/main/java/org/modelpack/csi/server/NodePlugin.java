@@ -55,6 +55,8 @@ public final class NodePlugin implements AutoCloseable {
     Files.createDirectories(config.volumesDir());
     HashWarmup.startInBackground();
     MountTable mounts = new MountTable();
+    // Clears staging mounts a previous process left, before they could make a volume look used.
+    Mounter mounter = Mounter.forThisNode(mounts, config.rootDir().resolve("staging"));
     removeInterruptedPulls(config.volumesDir(), mounts);
     PullConfig pull = config.pull();
     RegistryClient registry = new RegistryClient(new RegistrySettings(
@@ -72,7 +74,7 @@ public final class NodePlugin implements AutoCloseable {
         Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
             config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());
     VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
-        Mounter.forThisNode(mounts), Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
+        mounter, Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
             config.pull().orphanTimeout()));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(),

@@ -8,6 +8,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,14 +36,48 @@ class MounterIT {
     target = Files.createDirectories(dir.resolve("target"));
     Files.writeString(source.resolve("weights.bin"), "weights");
     return new Mounter(table, backend.equals("syscalls") ? SyscallMounts.load()
-        : new CommandMounts(table));
+        : new CommandMounts(table), dir.resolve("staging"));
   }
 
   @AfterEach
   void unmountLeftovers() throws IOException {
-    for (Path p : table.mountsUnder(dir)) {
-      Mounter.withCommands(table).unmount(p);
+    List<Path> mounts = new ArrayList<>(table.mountsUnder(dir));
+    mounts.sort(Comparator.comparing(Path::getNameCount).reversed());
+    for (Path p : mounts) {
+      Mounter.withCommands(table, dir.resolve("staging")).unmount(p);
     }
+  }
+
+  /**
+   * Where the target's mount is shared (a driver in a container with Bidirectional
+   * propagation, as CSI node plugins run), the new mount also appears at the peers (the host's
+   * view kubelet hands to the pod). That copy must be read-only from its first moment too: a
+   * bind followed by a read-only remount would leave it writable, as remounts do not
+   * propagate.
+   */
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aReadOnlyBindPropagatedToAPeerMountIsReadOnlyThereToo(String backend) throws Exception {
+    Mounter m = mounter(backend);
+    Path shared = Files.createDirectories(dir.resolve("shared"));
+    Path peer = Files.createDirectories(dir.resolve("peer"));
+    run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", shared.toString());
+    run("mount", "--make-shared", shared.toString());
+    run("mount", "--bind", shared.toString(), peer.toString());
+    Path inShared = Files.createDirectories(shared.resolve("pod/volume"));
+
+    m.bindReadOnly(source, inShared);
+
+    Path inPeer = peer.resolve("pod/volume");
+    assertThat(Files.readString(inPeer.resolve("weights.bin"))).isEqualTo("weights");
+    assertThat(table.find(inPeer).orElseThrow().options()).contains("ro", "nosuid", "nodev");
+    assertThatThrownBy(() -> Files.writeString(inPeer.resolve("weights.bin"), "changed"))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+  }
+
+  private static void run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).inheritIO().start();
+    assertThat(p.waitFor()).as(String.join(" ", command)).isZero();
   }
 
   @ParameterizedTest
@@ -57,6 +94,22 @@ class MounterIT {
     MountEntry e = table.find(target).orElseThrow();
     assertThat(e.options()).contains("ro", "nosuid", "nodev");
     Files.writeString(source.resolve("weights.bin"), "source stays writable");
+    assertThat(table.mountsUnder(dir.resolve("staging"))).isEmpty();
+    assertThat(dir.resolve("staging")).isEmptyDirectory();
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void stagingMountsLeftByADeadProcessAreRemovedAtStart(String backend) throws Exception {
+    mounter(backend);
+    Path left = Files.createDirectories(dir.resolve("staging/bind-123"));
+    run("mount", "--bind", source.toString(), left.toString());
+
+    Mounter.forThisNode(table, dir.resolve("staging"));
+
+    assertThat(table.mountsUnder(dir.resolve("staging"))).isEmpty();
+    assertThat(dir.resolve("staging")).doesNotExist();
+    assertThat(source.resolve("weights.bin")).hasContent("weights");
   }
 
   @ParameterizedTest

@@ -111,7 +111,7 @@ public final class ModelPuller {
       RegistryClient c = recorded.isPresent() && recorded.get().anonymousReadable()
           ? oneAttempt : client;
       if (recorded.isPresent()) {
-        Optional<PullPlan> unchanged = unchangedSinceRecorded(c, reference, recorded.get(),
+        Optional<PullPlan> unchanged = unchangedSinceRecorded(reference, recorded.get(),
             filter);
         if (unchanged.isPresent()) {
           return unchanged.get();
@@ -140,20 +140,20 @@ public final class ModelPuller {
 
   /**
    * The recorded plan when a HEAD request says the reference still names the recorded manifest
-   * (whose bytes were verified when they were recorded). Empty when it names another one or
-   * the registry gives no digest; any refusal is left to the full fetch that follows to report
-   * (with the registry's error body). An unreachable registry is reported at once.
+   * (whose bytes were verified when they were recorded). Empty when it names another one, the
+   * registry gives no digest, or the HEAD fails in any way: it is only a shortcut, so it gets
+   * one attempt and every failure is left to the full fetch that follows, with its own retries,
+   * error body and offline rule.
    */
-  private Optional<PullPlan> unchangedSinceRecorded(RegistryClient c, Reference reference,
-      RecordedManifest recorded, LayerFilter filter) throws RegistryException {
+  private Optional<PullPlan> unchangedSinceRecorded(Reference reference,
+      RecordedManifest recorded, LayerFilter filter) {
     try {
-      if (c.headManifestDigest(reference).filter(recorded.digest()::equals).isEmpty()) {
+      if (oneAttempt.headManifestDigest(reference).filter(recorded.digest()::equals)
+          .isEmpty()) {
         return Optional.empty();
       }
     } catch (RegistryException e) {
-      if (e.kind() == RegistryException.Kind.UNAVAILABLE) {
-        throw e;
-      }
+      log.debug("HEAD of {} failed ({}); fetching the manifest", reference, e.getMessage());
       return Optional.empty();
     }
     return recordedPlan(recorded, reference, filter);
@@ -220,7 +220,9 @@ public final class ModelPuller {
    */
   public PullPlan pull(VolumePull v, PullProgress progress) {
     Optional<RecordedManifest> recorded = store.recordedManifest(v.reference().toString());
-    Optional<PullPlan> stored = recorded
+    // Only links are made before the registry answers: a writable volume's private copies
+    // (the whole model's bytes) wait for its credentials to be accepted.
+    Optional<PullPlan> stored = v.privateCopies() ? Optional.empty() : recorded
         .flatMap(r -> recordedPlan(r, v.reference(), v.filter()))
         .filter(p -> p.layers().stream().allMatch(l -> store.isStored(request(l).key())));
     if (stored.isEmpty()) {
@@ -240,15 +242,17 @@ public final class ModelPuller {
     PullPlan plan;
     try {
       plan = await(resolving, v);
-      checkQuota(plan, v.checkQuota());
       if (plan.manifestDigest().equals(stored.get().manifestDigest())) {
+        checkQuota(plan, v.checkQuota());
         record(plan, v);
         return plan;
       }
       log.info("volume {}: {} now names {}, not {} as at its last pull on this node",
           v.volumeId(), v.reference(), plan.manifestDigest(), stored.get().manifestDigest());
+      // Released before the quota check, so the old layers count as evictable there.
       store.releaseVolume(v.volumeId());
       FileTrees.delete(v.modelDir());
+      checkQuota(plan, v.checkQuota());
     } catch (IOException e) {
       throw Failures.classify("model " + v.reference(), e);
     } catch (RuntimeException e) {
@@ -287,8 +291,9 @@ public final class ModelPuller {
 
   /**
    * Makes every layer of {@code plan} appear in the volume's model directory. Layers already in
-   * the store are linked on this thread; the others are fetched through the store, up to the
-   * pull's concurrency at once. On failure the volume's references are released.
+   * the store are linked on this thread (unless they are to be copied); the others are fetched
+   * through the store, up to the pull's concurrency at once. On failure the volume's references
+   * are released.
    */
   private void place(PullPlan plan, VolumePull v, PullProgress progress) {
     progress.total(plan.totalBytes());
@@ -302,10 +307,11 @@ public final class ModelPuller {
       // Results are taken in completion order, so the first failing layer fails the pull at once
       // instead of after every layer submitted before it.
       CompletionService<Set<PlacementMethod>> done = null;
+      List<LayerPlan> stored = new ArrayList<>();
       for (LayerPlan layer : plan.layers()) {
-        if (store.isStored(request(layer).key())) {
-          pullLayer(plan.reference(), layer, v, progress)
-              .forEach(m -> methods.merge(m, 1, Integer::sum));
+        // A stored layer is a few links, placed here; private copies are real work, for the pool.
+        if (!v.privateCopies() && store.isStored(request(layer).key())) {
+          stored.add(layer);
           continue;
         }
         if (pool == null) {
@@ -314,6 +320,11 @@ public final class ModelPuller {
           done = new ExecutorCompletionService<>(pool);
         }
         futures.add(done.submit(() -> pullLayer(plan.reference(), layer, v, progress)));
+      }
+      // The downloads are under way; the stored layers are placed meanwhile, on this thread.
+      for (LayerPlan layer : stored) {
+        pullLayer(plan.reference(), layer, v, progress)
+            .forEach(m -> methods.merge(m, 1, Integer::sum));
       }
       for (int i = 0; i < futures.size(); i++) {
         done.take().get().forEach(m -> methods.merge(m, 1, Integer::sum));
@@ -373,9 +384,9 @@ public final class ModelPuller {
       try {
         used = store.materialize(entry, v.modelDir(), layer.path(), v.privateCopies());
       } catch (NoSuchFileException e) {
-        if (!store.forgetIfVanished(entry)) {
-          throw e;
-        }
+        // The entry's file went away: forgotten, so the fetch downloads it again (or finds the
+        // copy another pull fetched meanwhile). One more try only.
+        store.forgetIfVanished(entry);
         // Counted once already (as present): the progress does not count it twice.
         used = store.materialize(fetch(ref, layer, v, new PullProgress()), v.modelDir(),
             layer.path(), v.privateCopies());

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -27,10 +28,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.oci.Descriptor;
+import org.modelpack.csi.pull.LayerFilter;
+import org.modelpack.csi.pull.ModelPuller;
+import org.modelpack.csi.pull.PullProgress;
+import org.modelpack.csi.pull.VolumePull;
 import org.modelpack.csi.registry.RegistryException.Kind;
 import org.modelpack.csi.registry.auth.DockerConfigCredentials;
+import org.modelpack.csi.store.EvictionPolicy;
+import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.StoreLayout;
 import org.modelpack.csi.testing.FaultProxy;
 import org.modelpack.csi.testing.FaultProxy.Exchange;
+import org.modelpack.csi.testing.ModelArtifactBuilder;
+import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.RegistryServer;
 
 /**
@@ -444,6 +454,40 @@ class FaultInjectionIT {
     }
     assertThat(finished(b, 8)).hasSize(8);
     assertThat(work.resolve("out-" + b.sha256())).doesNotExist();
+  }
+
+  @Test
+  void aWarmPullWhoseHeadCheckFailsFallsBackToTheManifestGetAndDownloadsNothing()
+      throws Exception {
+    PushedArtifact model = ModelArtifactBuilder.create(work.resolve("warm-head"))
+        .rawFile("weights.bin", 10_000, 77)
+        .push(pusher, Reference.parse(registry.host() + "/faults/warm:v1"));
+    Reference ref = Reference.parse(proxy.host() + "/faults/warm:v1");
+    Path volumes = work.resolve("warm-volumes");
+    try (RegistryClient c = client();
+        LayerStore store = LayerStore.open(new StoreLayout(work.resolve("warm-store")), volumes,
+            0, new EvictionPolicy(0, 100, 100), Clock.systemUTC())) {
+      ModelPuller puller = new ModelPuller(c, store, 4, Clock.systemUTC());
+      pullInto(puller, ref, volumes.resolve("cold"));
+      proxy.reset();
+      proxy.inject(FaultProxy.onManifestHeads().always().status(500));
+
+      pullInto(puller, ref, volumes.resolve("warm"));
+
+      assertThat(RegistryClientIT.sha256(volumes.resolve("warm/model/weights.bin")))
+          .isEqualTo(model.file("weights.bin").sha256());
+      await().atMost(Duration.ofSeconds(5)).until(() -> proxy.requests().stream()
+          .allMatch(FaultProxy.Exchange::done));
+      assertThat(proxy.requests()).extracting(e -> e.method() + " " + e.status())
+          .as("one HEAD (no retry), then the manifest GET, no blob")
+          .containsExactly("HEAD 500", "GET 200");
+      assertThat(proxy.requests().get(1).path()).contains("/manifests/");
+    }
+  }
+
+  private static void pullInto(ModelPuller puller, Reference ref, Path volumeDir) {
+    puller.pull(new VolumePull(ref, LayerFilter.NONE, volumeDir.getFileName().toString(),
+        volumeDir, volumeDir.resolve("model"), false, false), new PullProgress());
   }
 
   @Test

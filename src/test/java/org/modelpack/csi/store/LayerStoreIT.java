@@ -230,6 +230,9 @@ class LayerStoreIT {
     // Every layer of the old manifest is still stored: the publish links them early, then
     // learns from the registry that the tag moved.
     node.csi.node().nodePublishVolume(publish("moving-2", target("moving-2"), byTag).build());
+    assertThat(node.plugin.store().stats().snapshot().hits())
+        .as("both old layers linked early, then the shared config.json again")
+        .isEqualTo(3);
 
     assertServes(target("moving-2"), after);
     assertThat(target("moving-2").resolve("weights-old.safetensors")).doesNotExist();

@@ -59,6 +59,9 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     boolean matches(String method, String path) {
+      if (MANIFEST_HEADS.equals(blobDigest)) {
+        return method.equals("HEAD") && path.contains("/manifests/");
+      }
       return blobDigest == null
           || (method.equals("GET") && path.matches(".*/blobs/" + blobDigest + "(\\?.*)?"));
     }
@@ -77,6 +80,13 @@ public final class FaultProxy implements AutoCloseable {
   /** Starts rules for GETs of blob {@code digest} ({@code null} = every request). */
   public static RuleBuilder on(String digest) {
     return new RuleBuilder(digest);
+  }
+
+  private static final String MANIFEST_HEADS = "HEAD of manifests";
+
+  /** Starts rules for HEAD requests of manifests. */
+  public static RuleBuilder onManifestHeads() {
+    return new RuleBuilder(MANIFEST_HEADS);
   }
 
   /** Builds a {@link Rule}; fires once unless {@link #times} says otherwise. */

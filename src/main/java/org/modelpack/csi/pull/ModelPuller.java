@@ -94,13 +94,14 @@ public final class ModelPuller {
    * credentials is served from the record: a volume's credentials cannot be checked while the
    * registry is away.
    */
-  private PullPlan resolve(Reference reference, LayerFilter filter,
+  private Resolution resolve(Reference reference, LayerFilter filter,
       Optional<RecordedManifest> recorded) {
     for (Mirror m : mirrors.getOrDefault(reference.registry(), List.of())) {
       try {
         ResolvedManifest viaMirror = oneAttempt.fetchManifest(on(m, reference));
-        return plans.plan(new ResolvedManifest(reference.withDigest(viaMirror.digest()),
-            viaMirror.digest(), viaMirror.manifest(), viaMirror.raw()), filter);
+        return new Resolution(plans.plan(new ResolvedManifest(
+            reference.withDigest(viaMirror.digest()), viaMirror.digest(), viaMirror.manifest(),
+            viaMirror.raw()), filter), viaMirror.namedDigest());
       } catch (RegistryException e) {
         log.warn("mirror {} could not serve {} ({}); trying the next endpoint", m.host(),
             reference, e.getMessage());
@@ -114,10 +115,11 @@ public final class ModelPuller {
         Optional<PullPlan> unchanged = unchangedSinceRecorded(reference, recorded.get(),
             filter);
         if (unchanged.isPresent()) {
-          return unchanged.get();
+          return new Resolution(unchanged.get(), recorded.get().namedDigest());
         }
       }
-      return plans.plan(c.fetchManifest(reference), filter);
+      ResolvedManifest fetched = c.fetchManifest(reference);
+      return new Resolution(plans.plan(fetched, filter), fetched.namedDigest());
     } catch (RegistryException e) {
       if (e.kind() == RegistryException.Kind.UNAVAILABLE && recorded.isPresent()) {
         if (!recorded.get().anonymousReadable()) {
@@ -129,7 +131,7 @@ public final class ModelPuller {
         if (offline.isPresent()) {
           log.warn("registry unreachable for {} ({}); using the manifest {} recorded at the last "
               + "pull", reference, e.getMessage(), offline.get().manifestDigest());
-          return offline.get();
+          return new Resolution(offline.get(), recorded.get().namedDigest());
         }
       }
       throw Failures.classify("model " + reference, e);
@@ -148,7 +150,7 @@ public final class ModelPuller {
   private Optional<PullPlan> unchangedSinceRecorded(Reference reference,
       RecordedManifest recorded, LayerFilter filter) {
     try {
-      if (oneAttempt.headManifestDigest(reference).filter(recorded.digest()::equals)
+      if (oneAttempt.headManifestDigest(reference).filter(recorded.namedDigest()::equals)
           .isEmpty()) {
         return Optional.empty();
       }
@@ -226,25 +228,27 @@ public final class ModelPuller {
         .flatMap(r -> recordedPlan(r, v.reference(), v.filter()))
         .filter(p -> p.layers().stream().allMatch(l -> store.isStored(request(l).key())));
     if (stored.isEmpty()) {
-      PullPlan plan = resolveLogged(v, recorded);
-      checkQuota(plan, v.checkQuota());
-      place(plan, v, progress);
-      record(plan, v);
-      return plan;
+      Resolution resolved = resolveLogged(v, recorded);
+      checkQuota(resolved.plan(), v.checkQuota());
+      place(resolved.plan(), v, progress);
+      record(resolved, v);
+      return resolved.plan();
     }
-    Future<PullPlan> resolving = CHECKS.submit(() -> resolveLogged(v, recorded));
+    Future<Resolution> resolving = CHECKS.submit(() -> resolveLogged(v, recorded));
     try {
       place(stored.get(), v, progress);
     } catch (RuntimeException e) {
       resolving.cancel(true);
       throw e;
     }
+    Resolution resolved;
     PullPlan plan;
     try {
-      plan = await(resolving, v);
+      resolved = await(resolving, v);
+      plan = resolved.plan();
       if (plan.manifestDigest().equals(stored.get().manifestDigest())) {
         checkQuota(plan, v.checkQuota());
-        record(plan, v);
+        record(resolved, v);
         return plan;
       }
       log.info("volume {}: {} now names {}, not {} as at its last pull on this node",
@@ -261,22 +265,26 @@ public final class ModelPuller {
     }
     progress.restart();
     place(plan, v, progress);
-    record(plan, v);
+    record(resolved, v);
     return plan;
   }
 
-  private PullPlan resolveLogged(VolumePull v, Optional<RecordedManifest> recorded) {
+  /** A plan, and the digest the reference named when it was resolved (an index's, maybe). */
+  private record Resolution(PullPlan plan, String namedDigest) {}
+
+  private Resolution resolveLogged(VolumePull v, Optional<RecordedManifest> recorded) {
     long started = System.nanoTime();
-    PullPlan plan = resolve(v.reference(), v.filter(), recorded);
+    Resolution resolved = resolve(v.reference(), v.filter(), recorded);
+    PullPlan plan = resolved.plan();
     log.info("volume {}: pulling {} ({} layers, {} bytes, manifest {}{}; resolved in {} ms)",
         v.volumeId(), v.reference(), plan.layers().size(), plan.totalBytes(),
         plan.manifestDigest(), plan.filter().enabled() ? "; " + plan.excludedLayers()
             + " layers left out by " + plan.filter() : "",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-    return plan;
+    return resolved;
   }
 
-  private static PullPlan await(Future<PullPlan> resolving, VolumePull v) {
+  private static Resolution await(Future<Resolution> resolving, VolumePull v) {
     try {
       return resolving.get();
     } catch (InterruptedException e) {
@@ -355,7 +363,8 @@ public final class ModelPuller {
    * Writes the volume's record (one write per pull) and remembers what the reference resolved
    * to. On failure the volume's references are released.
    */
-  private void record(PullPlan plan, VolumePull v) {
+  private void record(Resolution resolved, VolumePull v) {
+    PullPlan plan = resolved.plan();
     List<VolumeRecord.Layer> layers = plan.layers().stream()
         .map(l -> new VolumeRecord.Layer(l.layer().digest(),
             request(l).key().kind(), l.path() == null ? List.of() : List.of(l.path())))
@@ -367,7 +376,7 @@ public final class ModelPuller {
       store.releaseVolume(v.volumeId());
       throw Failures.classify("model " + plan.reference(), e);
     }
-    recordManifest(v.reference(), plan);
+    recordManifest(v.reference(), resolved);
   }
 
   /** The volume no longer uses anything from the store. */
@@ -432,10 +441,11 @@ public final class ModelPuller {
         layer.metadata() == null ? null : layer.metadata().mtime());
   }
 
-  private void recordManifest(Reference requested, PullPlan plan) {
+  private void recordManifest(Reference requested, Resolution resolved) {
+    PullPlan plan = resolved.plan();
     try {
-      store.recordManifest(requested.toString(), plan.manifestDigest(), plan.rawManifest(),
-          client.readableAnonymously(plan.reference()));
+      store.recordManifest(requested.toString(), plan.manifestDigest(), resolved.namedDigest(),
+          plan.rawManifest(), client.readableAnonymously(plan.reference()));
     } catch (IOException | RuntimeException e) {
       log.warn("could not record the manifest of {}: {}", requested, e.getMessage());
     }

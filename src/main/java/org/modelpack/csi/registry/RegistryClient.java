@@ -190,7 +190,8 @@ public final class RegistryClient implements AutoCloseable {
           "index " + ref + " points to another index " + child.digest()
               + "; nested indexes are not supported");
     }
-    return resolved;
+    return new ResolvedManifest(resolved.reference(), resolved.digest(), resolved.manifest(),
+        resolved.raw(), top.digest());
   }
 
   /**

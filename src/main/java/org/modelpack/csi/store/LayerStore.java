@@ -393,9 +393,10 @@ public final class LayerStore implements AutoCloseable {
   // ------------------------------------------------------------------ manifests of past pulls
 
   /** Remembers what {@code reference} resolved to, for pulls while the registry is down. */
-  public void recordManifest(String reference, String digest, byte[] raw,
+  public void recordManifest(String reference, String digest, String namedDigest, byte[] raw,
       boolean anonymousReadable) throws IOException {
     if (recorded.get(reference).filter(known -> known.digest().equals(digest)
+        && known.namedDigest().equals(namedDigest)
         && known.anonymousReadable() == anonymousReadable).isPresent()) {
       return;
     }
@@ -404,12 +405,15 @@ public final class LayerStore implements AutoCloseable {
       FileTrees.writeAtomically(manifest, raw);
     }
     Path ref = refFile(reference);
-    byte[] json = JSON.writeValueAsBytes(Map.of("reference", reference, "digest", digest,
-        "anonymous_readable", anonymousReadable));
+    // Sorted keys: the same record is the same bytes, so an unchanged one is not rewritten.
+    byte[] json = JSON.writeValueAsBytes(new java.util.TreeMap<>(Map.of("reference", reference,
+        "digest", digest, "named_digest", namedDigest,
+        "anonymous_readable", anonymousReadable)));
     if (!Files.exists(ref) || !java.util.Arrays.equals(Files.readAllBytes(ref), json)) {
       FileTrees.writeAtomically(ref, json);
     }
-    recorded.put(reference, new RecordedManifest(reference, digest, raw, anonymousReadable));
+    recorded.put(reference, new RecordedManifest(reference, digest, namedDigest, raw,
+        anonymousReadable));
   }
 
   /** What {@code reference} resolved to at its last pull on this node, verified. */
@@ -425,6 +429,8 @@ public final class LayerStore implements AutoCloseable {
       }
       com.fasterxml.jackson.databind.JsonNode record = JSON.readTree(ref.toFile());
       String digest = record.path("digest").asText();
+      // Records written before named_digest existed: as if the reference named the manifest.
+      String named = record.path("named_digest").asText(digest);
       boolean anonymous = record.path("anonymous_readable").asBoolean(false);
       byte[] raw = Files.readAllBytes(layout.manifest(digest));
       Digest d = Digest.parse(digest);
@@ -432,7 +438,7 @@ public final class LayerStore implements AutoCloseable {
         log.warn("recorded manifest {} is corrupt; ignoring it", digest);
         return Optional.empty();
       }
-      RecordedManifest read = new RecordedManifest(reference, digest, raw, anonymous);
+      RecordedManifest read = new RecordedManifest(reference, digest, named, raw, anonymous);
       recorded.put(reference, read);
       return Optional.of(read);
     } catch (IOException | RuntimeException e) {

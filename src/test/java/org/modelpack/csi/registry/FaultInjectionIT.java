@@ -27,6 +27,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.pull.LayerFilter;
 import org.modelpack.csi.pull.ModelPuller;
@@ -482,6 +484,38 @@ class FaultInjectionIT {
           .as("one HEAD (no retry), then the manifest GET, no blob")
           .containsExactly("HEAD 500", "GET 200");
       assertThat(proxy.requests().get(1).path()).contains("/manifests/");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aWarmPullOfAnUnchangedTagAsksTheRegistryOneHeadRequest(boolean tagNamesAnIndex)
+      throws Exception {
+    String repo = "faults/unchanged-" + tagNamesAnIndex;
+    ModelArtifactBuilder builder = ModelArtifactBuilder.create(work.resolve(repo))
+        .rawFile("weights.bin", 10_000, tagNamesAnIndex ? 78 : 79);
+    if (tagNamesAnIndex) {
+      builder.wrapInIndex();
+    }
+    PushedArtifact model = builder.push(pusher,
+        Reference.parse(registry.host() + "/" + repo + ":v1"));
+    Reference ref = Reference.parse(proxy.host() + "/" + repo + ":v1");
+    Path volumes = work.resolve(repo + "-volumes");
+    try (RegistryClient c = client();
+        LayerStore store = LayerStore.open(new StoreLayout(work.resolve(repo + "-store")),
+            volumes, 0, new EvictionPolicy(0, 100, 100), Clock.systemUTC())) {
+      ModelPuller puller = new ModelPuller(c, store, 4, Clock.systemUTC());
+      pullInto(puller, ref, volumes.resolve("cold"));
+      proxy.reset();
+
+      pullInto(puller, ref, volumes.resolve("warm"));
+
+      assertThat(RegistryClientIT.sha256(volumes.resolve("warm/model/weights.bin")))
+          .isEqualTo(model.file("weights.bin").sha256());
+      await().atMost(Duration.ofSeconds(5)).until(() -> proxy.requests().stream()
+          .allMatch(FaultProxy.Exchange::done));
+      assertThat(proxy.requests()).extracting(e -> e.method() + " " + e.status())
+          .containsExactly("HEAD 200");
     }
   }
 

@@ -323,8 +323,8 @@ public final class ModelPuller {
           continue;
         }
         if (pool == null) {
-          pool = Executors.newFixedThreadPool(
-              Math.max(1, Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
+          pool = Executors.newFixedThreadPool(Math.max(1,
+              Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
           done = new ExecutorCompletionService<>(pool);
         }
         futures.add(done.submit(() -> pullLayer(plan.reference(), layer, v, progress)));

@@ -1,12 +1,12 @@
 package org.modelpack.csi.mount;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.modelpack.csi.fs.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * <p>A target is never bind-mounted and then remounted read-only: where the target's mount is
  * shared (the driver in a container with Bidirectional propagation, as CSI node plugins run),
  * the bind also appears at every peer (the host's view, which kubelet hands to the pod), and a
- * remount does not follow it there. Instead the source is first bind-mounted at a private
- * staging point under {@code root_dir} and given its flags there; the target is then a bind of
+ * remount does not follow it there. Instead the source is first bind-mounted at a staging
+ * point under {@code root_dir} (which pods never see) and given its flags there; the target is then a bind of
  * that mount, and a bind copies its source mount's flags when it is created, so the target and
  * every copy propagation makes of it are read-only from their first moment. The staging mount
  * goes right after (decision 0011).
@@ -32,10 +32,11 @@ public final class Mounter {
   private final MountCalls calls;
   private final Path stagingDir;
 
-  Mounter(MountTable table, MountCalls calls, Path stagingDir) {
+  Mounter(MountTable table, MountCalls calls, Path stagingDir) throws IOException {
     this.table = table;
     this.calls = calls;
-    this.stagingDir = stagingDir;
+    // The mount table shows real paths: a symlink on the way must not hide a staging mount.
+    this.stagingDir = Files.createDirectories(stagingDir).toRealPath();
   }
 
   /**
@@ -58,7 +59,7 @@ public final class Mounter {
   }
 
   /** Always through mount(8) and umount(8). */
-  public static Mounter withCommands(MountTable table, Path stagingDir) {
+  public static Mounter withCommands(MountTable table, Path stagingDir) throws IOException {
     return new Mounter(table, new CommandMounts(table), stagingDir);
   }
 
@@ -118,20 +119,25 @@ public final class Mounter {
     }
   }
 
-  /** Unmounts and deletes every staging point (left by a process that died mid-mount). */
+  /**
+   * Unmounts and removes every staging point (left by a process that died mid-mount). Only
+   * empty directories are removed, one by one: a recursive delete could reach through a mount
+   * into a volume's files.
+   */
   void clearStaging() throws IOException {
-    if (!Files.isDirectory(stagingDir)) {
-      return;
-    }
     List<Path> mounts = new ArrayList<>(table.mountsUnder(stagingDir));
     mounts.sort(Comparator.comparing(Path::getNameCount).reversed());
     for (Path p : mounts) {
       unmount(p);
     }
-    if (!table.mountsUnder(stagingDir).isEmpty()) {
-      // Deleting through a mount would delete a volume's files.
-      throw new IOException("mounts under " + stagingDir + " could not be removed");
+    try (DirectoryStream<Path> points = Files.newDirectoryStream(stagingDir)) {
+      for (Path p : points) {
+        try {
+          Files.delete(p);
+        } catch (IOException e) {
+          log.warn("leaving {} in the staging directory: {}", p, e.toString());
+        }
+      }
     }
-    FileTrees.delete(stagingDir);
   }
 }

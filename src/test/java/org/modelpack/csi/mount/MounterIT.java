@@ -48,6 +48,24 @@ class MounterIT {
     }
   }
 
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aStagingPathBehindASymlinkIsStillClearedAndNothingIsDeletedThroughAMount(String backend)
+      throws Exception {
+    mounter(backend);
+    Path real = Files.createDirectories(dir.resolve("real-root/staging"));
+    Path viaLink = Files.createSymbolicLink(dir.resolve("root-link"), dir.resolve("real-root"))
+        .resolve("staging");
+    Path left = Files.createDirectories(real.resolve("bind-left"));
+    run("mount", "--bind", source.toString(), left.toString());
+
+    Mounter.forThisNode(table, viaLink);
+
+    assertThat(table.mountsUnder(dir)).isEmpty();
+    assertThat(real).isEmptyDirectory();
+    assertThat(source.resolve("weights.bin")).hasContent("weights");
+  }
+
   /**
    * Where the target's mount is shared (a driver in a container with Bidirectional
    * propagation, as CSI node plugins run), the new mount also appears at the peers (the host's
@@ -108,7 +126,7 @@ class MounterIT {
     Mounter.forThisNode(table, dir.resolve("staging"));
 
     assertThat(table.mountsUnder(dir.resolve("staging"))).isEmpty();
-    assertThat(dir.resolve("staging")).doesNotExist();
+    assertThat(dir.resolve("staging")).isEmptyDirectory();
     assertThat(source.resolve("weights.bin")).hasContent("weights");
   }
 

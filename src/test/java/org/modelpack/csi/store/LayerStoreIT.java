@@ -523,8 +523,9 @@ class LayerStoreIT {
     assertThat(node.root.resolve("volumes")).isEmptyDirectory();
     try (Stream<Path> top = Files.list(node.root)) {
       assertThat(top.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("csi.sock", "volumes", "store");
+          .containsExactlyInAnyOrder("csi.sock", "volumes", "store", "staging");
     }
+    assertThat(node.root.resolve("staging")).isEmptyDirectory();
     assertThat(sha256(Path.of("/etc/passwd"))).isEqualTo(passwd);
   }
 

@@ -52,12 +52,13 @@ public final class NodePlugin implements AutoCloseable {
   }
 
   public static NodePlugin start(DriverConfig config) throws IOException {
-    Files.createDirectories(config.volumesDir());
+    // Real path: the mount table shows real paths, and volumes are matched against it.
+    Path volumesDir = Files.createDirectories(config.volumesDir()).toRealPath();
     HashWarmup.startInBackground();
     MountTable mounts = new MountTable();
     // Clears staging mounts a previous process left, before they could make a volume look used.
     Mounter mounter = Mounter.forThisNode(mounts, config.rootDir().resolve("staging"));
-    removeInterruptedPulls(config.volumesDir(), mounts);
+    removeInterruptedPulls(volumesDir, mounts);
     PullConfig pull = config.pull();
     RegistryClient registry = new RegistryClient(new RegistrySettings(
         pull.dockerConfigDir(), pull.plainHttpRegistries(), pull.proxyUrl(),
@@ -66,19 +67,19 @@ public final class NodePlugin implements AutoCloseable {
             pull.retryMaxBackoff()),
         pull.stallTimeout(), pull.parallelDownloadThreshold(),
         pull.parallelDownloadConnections()));
-    LayerStore store = LayerStore.open(new StoreLayout(config.cache().dir()), config.volumesDir(),
+    LayerStore store = LayerStore.open(new StoreLayout(config.cache().dir()), volumesDir,
         config.pull().nodeLayerConcurrency(), new EvictionPolicy(config.cache().maxSizeBytes(),
             config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),
         Clock.systemUTC());
     ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
         Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
             config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());
-    VolumeManager volumes = new VolumeManager(config.volumesDir(), () -> puller,
+    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller,
         mounter, Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
             config.pull().orphanTimeout()));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(),
-            () -> Files.isDirectory(config.volumesDir()) && Files.isWritable(config.volumesDir())),
+            () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir)),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
         new StoreAdminService(store));
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);

@@ -279,6 +279,28 @@ class LayerStoreIT {
     }
   }
 
+  @Test
+  void behindASymlinkedRootAVolumeStillMountedIsNotRemovedAtStartEvenIfItsStatusSaysPulling()
+      throws Exception {
+    PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("a-linked"))
+        .rawFile("weights.safetensors", 300_000, 37)
+        .push(pusher, ref("models/linked:v1"));
+    Files.createDirectories(tmp.resolve("root-linked-real"));
+    Files.createSymbolicLink(tmp.resolve("root-linked"), tmp.resolve("root-linked-real"));
+    Plugin first = startPlugin("root-linked", "");
+    first.csi.node().nodePublishVolume(publish("linked-1", target("linked-1"),
+        model.reference().toString()).build());
+    // As if the process had died between the mount and its status write.
+    Path status = first.root.resolve("volumes/linked-1/status.json");
+    Files.writeString(status, Files.readString(status).replace("MOUNTED", "PULLING"));
+    first.close();
+
+    startPlugin("root-linked", "");
+
+    assertThat(tmp.resolve("root-linked-real/volumes/linked-1")).isDirectory();
+    assertServes(target("linked-1"), model);
+  }
+
   // ------------------------------------------------------------------ store on another fs
 
   @Test

@@ -18,10 +18,10 @@ import org.slf4j.LoggerFactory;
  * shared (the driver in a container with Bidirectional propagation, as CSI node plugins run),
  * the bind also appears at every peer (the host's view, which kubelet hands to the pod), and a
  * remount does not follow it there. Instead the source is first bind-mounted at a staging
- * point under {@code root_dir} (which pods never see) and given its flags there; the target is then a bind of
- * that mount, and a bind copies its source mount's flags when it is created, so the target and
- * every copy propagation makes of it are read-only from their first moment. The staging mount
- * goes right after (decision 0011).
+ * point under {@code root_dir} (which pods never see) and given its flags there; the target is
+ * then a bind of that mount, and a bind copies its source mount's flags when it is created, so
+ * the target and every copy propagation makes of it are read-only from their first moment. The
+ * staging mount goes right after (decision 0011).
  */
 public final class Mounter {
   private static final Logger log = LoggerFactory.getLogger(Mounter.class);

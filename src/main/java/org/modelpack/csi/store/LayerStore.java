@@ -476,11 +476,10 @@ public final class LayerStore implements AutoCloseable {
   /**
    * Forgets {@code entry} when its file or tree is no longer on disk (removed by hand, or lost
    * with a disk), so the next request downloads it again instead of failing on it for ever.
-   * True when it was forgotten; false while it is still there.
    */
-  public boolean forgetIfVanished(StoreEntry entry) {
+  public void forgetIfVanished(StoreEntry entry) {
     if (Files.exists(entry.path(), LinkOption.NOFOLLOW_LINKS)) {
-      return false;
+      return;
     }
     synchronized (lock) {
       Indexed i = index.get(entry.key());
@@ -490,7 +489,6 @@ public final class LayerStore implements AutoCloseable {
             entry.path());
       }
     }
-    return true;
   }
 
   /** Whether the entry is on the node now (a download in flight does not count). */

@@ -1,6 +1,8 @@
 package org.modelpack.csi.pull;
 
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import org.modelpack.csi.config.ByteSize;
 import org.modelpack.csi.error.DriverException;
@@ -49,18 +51,36 @@ public final class DiskQuota {
     return enabled;
   }
 
+  /** Room promised to a pull that passed the check, until its downloads are in the store. */
+  public interface Reservation extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  private static final Reservation NONE = () -> { };
+
   /**
-   * Checks {@code plan} when quotas are enabled and the volume asked for it.
+   * Entries promised to pulls that passed the check and have not finished: counted as used
+   * until they are in the store or downloading, so two pulls checked at once cannot both take
+   * the same room. Guarded by {@code this}.
+   */
+  private final Map<Reservation, Map<LayerKey, Long>> reserved = new HashMap<>();
+
+  /**
+   * Checks {@code plan} when quotas are enabled and the volume asked for it, and holds the room
+   * it needs until the returned reservation is closed (when the pull's layers are in the store,
+   * or the pull failed).
    *
    * @throws DriverException RESOURCE_EXHAUSTED when the pull does not fit
    */
-  public void check(PullPlan plan, boolean requested) {
+  public synchronized Reservation check(PullPlan plan, boolean requested) {
     if (!enabled || !requested) {
-      return;
+      return NONE;
     }
-    long need = plan.bytesToAdd(store.keys());
+    Map<LayerKey, Long> toAdd = toAdd(plan);
+    long need = sum(toAdd);
     if (need == 0) {
-      return;
+      return NONE;
     }
     long available = available();
     if (need > available) {
@@ -69,7 +89,8 @@ public final class DiskQuota {
       if (!freed.evicted().isEmpty()) {
         log.info("model {}: evicted {} unreferenced entries ({}) to make room", plan.reference(),
             freed.evicted().size(), ByteSize.format(freed.bytesFreed()));
-        need = plan.bytesToAdd(store.keys());
+        toAdd = toAdd(plan);
+        need = sum(toAdd);
         available = available();
       }
     }
@@ -83,17 +104,54 @@ public final class DiskQuota {
     }
     log.debug("model {}: quota check passed: needs {} of {} available", plan.reference(),
         ByteSize.format(need), ByteSize.format(available));
+    Reservation r = new Reservation() {
+      @Override
+      public void close() {
+        synchronized (DiskQuota.this) {
+          reserved.remove(this);
+        }
+      }
+    };
+    reserved.put(r, toAdd);
+    return r;
   }
 
+  /**
+   * What the plan adds: its entries neither in the store, nor downloading, nor promised to
+   * another pull (it will join that download).
+   */
+  private Map<LayerKey, Long> toAdd(PullPlan plan) {
+    Set<LayerKey> present = store.keys();
+    Map<LayerKey, Long> add = new HashMap<>();
+    plan.uniqueEntries().forEach((key, size) -> {
+      if (!present.contains(key) && !isReserved(key)) {
+        add.put(key, size);
+      }
+    });
+    return add;
+  }
+
+  private boolean isReserved(LayerKey key) {
+    return reserved.values().stream().anyMatch(m -> m.containsKey(key));
+  }
+
+  /** Room left, less what other pulls were promised and have not started downloading. */
   private long available() {
+    Set<LayerKey> present = store.keys();
+    long promised = reserved.values().stream().flatMap(m -> m.entrySet().stream())
+        .filter(e -> !present.contains(e.getKey())).mapToLong(Map.Entry::getValue).sum();
     if (limitBytes > 0) {
-      return limitBytes - store.committedBytes();
+      return limitBytes - store.committedBytes() - promised;
     }
     try {
-      return store.usableSpace();
+      return store.usableSpace() - promised;
     } catch (IOException e) {
       throw new DriverException(ErrorKind.INTERNAL, "cannot read the free space of "
           + store.layout().root() + ": " + e.getMessage(), e);
     }
+  }
+
+  private static long sum(Map<LayerKey, Long> entries) {
+    return entries.values().stream().mapToLong(Long::longValue).sum();
   }
 }

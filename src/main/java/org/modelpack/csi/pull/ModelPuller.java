@@ -185,10 +185,11 @@ public final class ModelPuller {
 
   /**
    * Refuses the plan with RESOURCE_EXHAUSTED, before any download, when the volume asked for a
-   * quota check ({@code check-disk-quota}), quotas are enabled and the model does not fit.
+   * quota check ({@code check-disk-quota}), quotas are enabled and the model does not fit;
+   * else holds its room until the reservation is closed.
    */
-  private void checkQuota(PullPlan plan, boolean requested) {
-    quota.check(plan, requested);
+  private DiskQuota.Reservation checkQuota(PullPlan plan, boolean requested) {
+    return quota.check(plan, requested);
   }
 
   private Optional<PullPlan> recordedPlan(RecordedManifest recorded, Reference reference,
@@ -229,8 +230,9 @@ public final class ModelPuller {
         .filter(p -> p.layers().stream().allMatch(l -> store.isStored(request(l).key())));
     if (stored.isEmpty()) {
       Resolution resolved = resolveLogged(v, recorded);
-      checkQuota(resolved.plan(), v.checkQuota());
-      place(resolved.plan(), v, progress);
+      try (DiskQuota.Reservation room = checkQuota(resolved.plan(), v.checkQuota())) {
+        place(resolved.plan(), v, progress);
+      }
       record(resolved, v);
       return resolved.plan();
     }
@@ -243,11 +245,13 @@ public final class ModelPuller {
     }
     Resolution resolved;
     PullPlan plan;
+    DiskQuota.Reservation room;
     try {
       resolved = await(resolving, v);
       plan = resolved.plan();
       if (plan.manifestDigest().equals(stored.get().manifestDigest())) {
-        checkQuota(plan, v.checkQuota());
+        // Every layer was stored when it was placed: nothing to add, so nothing to hold.
+        checkQuota(plan, v.checkQuota()).close();
         record(resolved, v);
         return plan;
       }
@@ -256,7 +260,7 @@ public final class ModelPuller {
       // Released before the quota check, so the old layers count as evictable there.
       store.releaseVolume(v.volumeId());
       FileTrees.delete(v.modelDir());
-      checkQuota(plan, v.checkQuota());
+      room = checkQuota(plan, v.checkQuota());
     } catch (IOException e) {
       throw Failures.classify("model " + v.reference(), e);
     } catch (RuntimeException e) {
@@ -264,7 +268,9 @@ public final class ModelPuller {
       throw e;
     }
     progress.restart();
-    place(plan, v, progress);
+    try (room) {
+      place(plan, v, progress);
+    }
     record(resolved, v);
     return plan;
   }

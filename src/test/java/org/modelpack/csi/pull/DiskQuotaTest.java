@@ -123,6 +123,28 @@ class DiskQuotaTest {
   }
 
   @Test
+  void twoPullsCheckedBeforeEitherDownloadsCannotBothTakeTheSameRoom() throws Exception {
+    open();
+    Blob a = blob(12 * (int) KIB, 1);
+    Blob b = blob(12 * (int) KIB, 2);
+    Blob shared = blob(4 * (int) KIB, 3);
+    DiskQuota quota = new DiskQuota(store, true, 20 * KIB);
+
+    DiskQuota.Reservation first = quota.check(plan(a.layer(0, "a.bin")), true);
+    // 12 KiB promised to the first pull, which has not started downloading: 8 KiB are left.
+    assertThat(refused(() -> quota.check(plan(b.layer(0, "b.bin")), true)).kind())
+        .isEqualTo(ErrorKind.RESOURCE_EXHAUSTED);
+    // A layer promised to the first pull costs nothing again: the second would join it.
+    try (DiskQuota.Reservation second = quota.check(
+        plan(a.layer(0, "a.bin"), shared.layer(1, "s.bin")), true)) {
+      assertThat(second).isNotNull();
+    }
+    first.close();
+    assertThatCode(() -> quota.check(plan(b.layer(0, "b.bin")), true).close())
+        .doesNotThrowAnyException();
+  }
+
+  @Test
   void unreferencedEntriesTheModelDoesNotUseAreEvictedToMakeRoom() throws Exception {
     open();
     Blob warm = blob(12 * (int) KIB, 1);

@@ -29,6 +29,7 @@ import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Content;
@@ -93,18 +94,7 @@ class NodePublishIT {
   @AfterAll
   static void stop() throws Exception {
     org.modelpack.csi.testing.CsiRequests.unmountAllUnder(tmp);
-    if (csi != null) {
-      csi.close();
-    }
-    if (plugin != null) {
-      plugin.close();
-    }
-    if (pusher != null) {
-      pusher.close();
-    }
-    if (registry != null) {
-      registry.close();
-    }
+    Closeables.closeAll(csi, plugin, pusher, registry);
   }
 
   static Reference ref(String repoAndTag) {

@@ -24,13 +24,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.modelpack.csi.config.ConfigLoader;
-import org.modelpack.csi.csi.CsiClient;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
-import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
@@ -38,6 +36,7 @@ import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedFile;
 import org.modelpack.csi.testing.ModelArtifactBuilder.TarEntry;
 import org.modelpack.csi.testing.RegistryServer;
+import org.modelpack.csi.testing.TestNode;
 
 /**
  * Exclusion attributes and the disk quota behind the real CSI socket: a real registry, the node
@@ -76,21 +75,13 @@ class ExclusionAndQuotaIT {
   @AfterEach
   void closePlugins() throws Exception {
     CsiRequests.unmountAllUnder(tmp.resolve("pods"));
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
-    running.clear();
+    Closeables.closeReversed(running);
   }
 
   @AfterAll
   static void stop() throws Exception {
     CsiRequests.unmountAllUnder(tmp);
-    if (pusher != null) {
-      pusher.close();
-    }
-    if (registry != null) {
-      registry.close();
-    }
+    Closeables.closeAll(pusher, registry);
   }
 
   // ------------------------------------------------------------------ exclusions
@@ -98,7 +89,7 @@ class ExclusionAndQuotaIT {
   @Test
   void excludeModelWeightsLeavesOutSafetensorsAndTheIndexWithoutDownloadingThem()
       throws Exception {
-    Plugin node = startPlugin("root-weights", "");
+    TestNode node = startPlugin("root-weights", "");
     Path target = target("weights");
     node.csi.node().nodePublishVolume(publish("weights", target, model.reference().toString())
         .putVolumeContext(WEIGHTS, "true").build());
@@ -132,7 +123,7 @@ class ExclusionAndQuotaIT {
   @Test
   void patternsAreEvaluatedInOrderWithBangReincludingAndOverrideExcludeWeights()
       throws Exception {
-    Plugin node = startPlugin("root-patterns", "");
+    TestNode node = startPlugin("root-patterns", "");
     Path target = target("patterns");
     node.csi.node().nodePublishVolume(publish("patterns", target, model.reference().toString())
         .putVolumeContext(WEIGHTS, "true")
@@ -148,7 +139,7 @@ class ExclusionAndQuotaIT {
 
   @Test
   void excludingEverythingMountsAnEmptyModel() throws Exception {
-    Plugin node = startPlugin("root-empty", "");
+    TestNode node = startPlugin("root-empty", "");
     Path target = target("empty");
     node.csi.node().nodePublishVolume(publish("empty", target, model.reference().toString())
         .putVolumeContext(PATTERNS, "[\"*\"]").build());
@@ -159,7 +150,7 @@ class ExclusionAndQuotaIT {
 
   @Test
   void invalidAttributeValuesAreInvalidArgumentsNamingTheKey() throws Exception {
-    Plugin node = startPlugin("root-invalid", "");
+    TestNode node = startPlugin("root-invalid", "");
     Map<String, String> cases = Map.of(
         WEIGHTS, "maybe",
         PATTERNS, "*.bin",
@@ -188,7 +179,7 @@ class ExclusionAndQuotaIT {
         .rawFile("big.safetensors", 3_000_000, 21).push(pusher, ref("models/quota-big:v1"));
     PushedArtifact more = ModelArtifactBuilder.create(tmp.resolve("a-quota-more"))
         .rawFile("more.safetensors", 1_500_000, 22).push(pusher, ref("models/quota-more:v1"));
-    Plugin node = startPluginWith("root-quota", "",
+    TestNode node = startPluginWith("root-quota", "",
         "features:\n  check_disk_quota: true\n  disk_usage_limit: 4MB");
 
     // 3 MB of the 4 MB limit, kept published (so it cannot be evicted).
@@ -227,7 +218,7 @@ class ExclusionAndQuotaIT {
     PushedArtifact tooBig = ModelArtifactBuilder.create(tmp.resolve("a-enospc-big"))
         .rawFile("config.json", 10_000, 32)
         .rawFile("too-big.safetensors", 2_500_000, 33).push(pusher, ref("models/enospc-big:v1"));
-    Plugin node = startPlugin("root-enospc", "dir: " + small.resolve("store"));
+    TestNode node = startPlugin("root-enospc", "dir: " + small.resolve("store"));
     Path ingest = node.plugin.store().layout().ingest();
 
     node.csi.node().nodePublishVolume(publish("enospc-kept", target("enospc-kept"),
@@ -258,47 +249,17 @@ class ExclusionAndQuotaIT {
 
   // ------------------------------------------------------------------ helpers
 
-  final class Plugin implements AutoCloseable {
-    final Path root;
-    final NodePlugin plugin;
-    final CsiClient csi;
-
-    Plugin(Path root, NodePlugin plugin) {
-      this.root = root;
-      this.plugin = plugin;
-      this.csi = new CsiClient(plugin.config().csiEndpoint());
-    }
-
-    @Override
-    public void close() {
-      csi.close();
-      plugin.close();
-    }
-  }
-
-  private Plugin startPlugin(String rootName, String cacheLines) throws IOException {
+  private TestNode startPlugin(String rootName, String cacheLines) throws IOException {
     return startPluginWith(rootName, cacheLines, "");
   }
 
   /** Watermarks are off so disk usage cannot evict; {@code extra} is appended top-level YAML. */
-  private Plugin startPluginWith(String rootName, String cacheLines, String extra)
+  private TestNode startPluginWith(String rootName, String cacheLines, String extra)
       throws IOException {
-    Path root = tmp.resolve(rootName);
-    NodePlugin plugin = NodePlugin.start(new ConfigLoader(Map.of(), () -> "test-node", tmp)
-        .parse("""
-            root_dir: %s
-            csi_endpoint: unix://%s/csi.sock
-            pull_config:
-              docker_config_dir: %s
-            cache:
-              high_watermark: 100
-              low_watermark: 100
-              %s
-            %s
-            """.formatted(root, root, tmp.resolve("no-docker-config"), cacheLines, extra)));
-    Plugin p = new Plugin(root, plugin);
-    running.add(p);
-    return p;
+    TestNode node = TestNode.startAnonymousWithoutWatermarks(tmp.resolve(rootName), tmp,
+        cacheLines, extra);
+    running.add(node);
+    return node;
   }
 
   static Reference ref(String repoAndTag) {

@@ -19,6 +19,7 @@ import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
@@ -58,21 +59,7 @@ class MirrorIT {
   @AfterAll
   static void stop() throws Exception {
     CsiRequests.unmountAllUnder(tmp);
-    if (csi != null) {
-      csi.close();
-    }
-    if (plugin != null) {
-      plugin.close();
-    }
-    if (pusher != null) {
-      pusher.close();
-    }
-    if (mirror != null) {
-      mirror.close();
-    }
-    if (origin != null) {
-      origin.close();
-    }
+    Closeables.closeAll(csi, plugin, pusher, mirror, origin);
   }
 
   static PushedArtifact push(String name, long seed) throws Exception {

@@ -38,15 +38,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.modelpack.csi.config.ConfigLoader;
-import org.modelpack.csi.csi.CsiClient;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.modelpack.ModelMediaTypes;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
-import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
@@ -55,6 +53,7 @@ import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedFile;
 import org.modelpack.csi.testing.ModelArtifactBuilder.TarEntry;
 import org.modelpack.csi.testing.RegistryServer;
+import org.modelpack.csi.testing.TestNode;
 
 /**
  * The node-wide layer store behind the real CSI socket: a real registry, the node plugin
@@ -80,22 +79,14 @@ class LayerStoreIT {
   @AfterEach
   void closePlugins() throws Exception {
     CsiRequests.unmountAllUnder(tmp.resolve("pods"));
-    for (int i = running.size() - 1; i >= 0; i--) {
-      running.get(i).close();
-    }
-    running.clear();
+    Closeables.closeReversed(running);
   }
 
   @AfterAll
   static void stop() throws Exception {
     // Bind mounts and the tmpfs of the EXDEV test, deepest first.
     CsiRequests.unmountAllUnder(tmp);
-    if (pusher != null) {
-      pusher.close();
-    }
-    if (registry != null) {
-      registry.close();
-    }
+    Closeables.closeAll(pusher, registry);
   }
 
   // ------------------------------------------------------------------ one download per node
@@ -111,7 +102,7 @@ class LayerStoreIT {
         .tarLayer(Compression.GZIP, TarEntry.file("tokenizer/tokenizer.json", 300_000, 13),
             TarEntry.file("tokenizer/vocab.txt", 50_000, 14))
         .push(pusher, ref("models/eight:v1"));
-    Plugin node = startPlugin("root-eight", "");
+    TestNode node = startPlugin("root-eight", "");
     int n = 8;
     CyclicBarrier together = new CyclicBarrier(n);
     ExecutorService pool = Executors.newFixedThreadPool(n);
@@ -178,7 +169,7 @@ class LayerStoreIT {
         .tarLayer(Compression.NONE, TarEntry.file("docs/README.md", 3_000, 22))
         .push(pusher, Reference.parse(byTag));
 
-    Plugin first = startPlugin("root-restart", "");
+    TestNode first = startPlugin("root-restart", "");
     first.csi.node().nodePublishVolume(publish("restart-1", target("restart-1"), byTag).build());
     // Stays published across the restart.
     first.csi.node().nodePublishVolume(publish("restart-kept", target("restart-kept"), byTag)
@@ -188,7 +179,7 @@ class LayerStoreIT {
     first.close();
     own.stop();
 
-    Plugin second = startPlugin("root-restart", "");
+    TestNode second = startPlugin("root-restart", "");
     assertThat(second.plugin.store().entries()).hasSize(model.manifest().layers().size())
         .allSatisfy(e -> assertThat(e.volumes()).containsExactly("restart-kept"));
     second.csi.node().nodePublishVolume(publish("restart-2", target("restart-2"), byTag).build());
@@ -218,7 +209,7 @@ class LayerStoreIT {
         .rawFile("weights-old.safetensors", 500_000, 31)
         .rawFile("config.json", 2_000, 33)
         .push(pusher, ref("models/moving:v1"));
-    Plugin node = startPlugin("root-moving", "");
+    TestNode node = startPlugin("root-moving", "");
     String byTag = ref("models/moving:v1").toString();
     node.csi.node().nodePublishVolume(publish("moving-1", target("moving-1"), byTag).build());
     node.csi.node().nodeUnpublishVolume(unpublish("moving-1", target("moving-1")));
@@ -260,7 +251,7 @@ class LayerStoreIT {
         .rawFile("weights.safetensors", 700_000, 35)
         .rawFile("config.json", 1_000, 36)
         .push(pusher, ref("models/vanished:v1"));
-    Plugin node = startPlugin("root-vanished", "");
+    TestNode node = startPlugin("root-vanished", "");
     String byTag = ref("models/vanished:v1").toString();
     node.csi.node().nodePublishVolume(publish("vanished-1", target("vanished-1"), byTag).build());
     node.csi.node().nodeUnpublishVolume(unpublish("vanished-1", target("vanished-1")));
@@ -287,7 +278,7 @@ class LayerStoreIT {
         .push(pusher, ref("models/linked:v1"));
     Files.createDirectories(tmp.resolve("root-linked-real"));
     Files.createSymbolicLink(tmp.resolve("root-linked"), tmp.resolve("root-linked-real"));
-    Plugin first = startPlugin("root-linked", "");
+    TestNode first = startPlugin("root-linked", "");
     first.csi.node().nodePublishVolume(publish("linked-1", target("linked-1"),
         model.reference().toString()).build());
     // As if the process had died between the mount and its status write.
@@ -311,7 +302,7 @@ class LayerStoreIT {
         .rawFile("model.safetensors", 3_000_000, 31)
         .tarLayer(Compression.ZSTD, TarEntry.file("tokenizer/merges.txt", 200_000, 32))
         .push(pusher, ref("models/exdev:v1"));
-    Plugin node = startPlugin("root-exdev", "dir: " + tmpfs.resolve("store"));
+    TestNode node = startPlugin("root-exdev", "dir: " + tmpfs.resolve("store"));
     assertThat(node.plugin.store().layout().root()).isEqualTo(tmpfs.resolve("store"));
 
     for (String volume : List.of("exdev-1", "exdev-2")) {
@@ -352,7 +343,7 @@ class LayerStoreIT {
         .rawFile("model.safetensors", 500_000, 41)
         .tarLayer(Compression.NONE, TarEntry.file("config/config.json", 2_000, 42))
         .push(pusher, ref("models/ro:v1"));
-    Plugin node = startPlugin("root-ro", "");
+    TestNode node = startPlugin("root-ro", "");
     List<String> volumes = List.of("ro-1", "ro-2");
     for (String volume : volumes) {
       node.csi.node().nodePublishVolume(publish(volume, target(volume),
@@ -412,7 +403,7 @@ class LayerStoreIT {
           .rawFile(name + ".safetensors", 1_000_000, seed++)
           .push(pusher, ref("models/evict-" + name + ":v1")));
     }
-    Plugin node = startPlugin("root-evict", "max_size: 3500000");
+    TestNode node = startPlugin("root-evict", "max_size: 3500000");
     StoreLayout layout = node.plugin.store().layout();
 
     // "kept" stays published throughout: the oldest entry, but referenced.
@@ -449,7 +440,7 @@ class LayerStoreIT {
         .rawFile("a.safetensors", 2_500_000, 61).push(pusher, ref("models/full-a:v1"));
     PushedArtifact b = ModelArtifactBuilder.create(tmp.resolve("a-full-b"))
         .rawFile("b.safetensors", 2_500_000, 62).push(pusher, ref("models/full-b:v1"));
-    Plugin node = startPlugin("root-full", "dir: " + small.resolve("store"));
+    TestNode node = startPlugin("root-full", "dir: " + small.resolve("store"));
     StoreLayout layout = node.plugin.store().layout();
 
     node.csi.node().nodePublishVolume(publish("full-a", target("full-a"),
@@ -476,7 +467,7 @@ class LayerStoreIT {
   @Test
   void pathTraversalThroughAnnotationsOrTarEntriesIsRefusedAndWritesNothingOutside()
       throws Exception {
-    Plugin node = startPlugin("root-evil", "");
+    TestNode node = startPlugin("root-evil", "");
     Path evilRoot = tmp.resolve("evil");
     Content evil = Content.text("owned");
     String passwd = sha256(Path.of("/etc/passwd"));
@@ -554,45 +545,12 @@ class LayerStoreIT {
   // ------------------------------------------------------------------ helpers
 
   /** A node plugin in-process and a CSI client on its socket; closed after the test. */
-  final class Plugin implements AutoCloseable {
-    final Path root;
-    final NodePlugin plugin;
-    final CsiClient csi;
-    private boolean closed;
-
-    Plugin(Path root, NodePlugin plugin) {
-      this.root = root;
-      this.plugin = plugin;
-      this.csi = new CsiClient(plugin.config().csiEndpoint());
-    }
-
-    @Override
-    public void close() {
-      if (!closed) {
-        closed = true;
-        csi.close();
-        plugin.close();
-      }
-    }
-  }
-
   /** {@code cacheLines} go under {@code cache:}; watermarks are off so disk usage cannot evict. */
-  private Plugin startPlugin(String rootName, String cacheLines) throws IOException {
-    Path root = tmp.resolve(rootName);
-    NodePlugin plugin = NodePlugin.start(new ConfigLoader(Map.of(), () -> "test-node", tmp)
-        .parse("""
-            root_dir: %s
-            csi_endpoint: unix://%s/csi.sock
-            pull_config:
-              docker_config_dir: %s
-            cache:
-              high_watermark: 100
-              low_watermark: 100
-              %s
-            """.formatted(root, root, tmp.resolve("no-docker-config"), cacheLines)));
-    Plugin p = new Plugin(root, plugin);
-    running.add(p);
-    return p;
+  private TestNode startPlugin(String rootName, String cacheLines) throws IOException {
+    TestNode node = TestNode.startAnonymousWithoutWatermarks(tmp.resolve(rootName), tmp,
+        cacheLines, "");
+    running.add(node);
+    return node;
   }
 
   static Reference ref(String repoAndTag) {

@@ -25,6 +25,7 @@ import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
@@ -63,18 +64,7 @@ class BackgroundPullIT {
   @AfterAll
   static void stop() throws Exception {
     CsiRequests.unmountAllUnder(tmp);
-    if (csi != null) {
-      csi.close();
-    }
-    if (plugin != null) {
-      plugin.close();
-    }
-    if (pusher != null) {
-      pusher.close();
-    }
-    if (registry != null) {
-      registry.close();
-    }
+    Closeables.closeAll(csi, plugin, pusher, registry);
   }
 
   static PushedArtifact push(String name, long size, long seed) throws Exception {

@@ -13,29 +13,20 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.oci.Descriptor;
-import org.modelpack.csi.registry.Reference;
-import org.modelpack.csi.registry.RegistryClient;
-import org.modelpack.csi.registry.RegistrySettings;
-import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedFile;
 import org.modelpack.csi.testing.ModelArtifactBuilder.TarEntry;
-import org.modelpack.csi.testing.RegistryServer;
+import org.modelpack.csi.testing.NodesWithRegistry;
 import org.modelpack.csi.testing.TestNode;
 
 /**
@@ -43,24 +34,17 @@ import org.modelpack.csi.testing.TestNode;
  * plugin in-process, real bind mounts and a small tmpfs for running out of space. Requires root.
  */
 @Timeout(120)
-class ExclusionAndQuotaIT {
+class ExclusionAndQuotaIT extends NodesWithRegistry {
   private static final String SVC = "model.csi.modelpack.org/";
   private static final String WEIGHTS = SVC + "exclude-model-weights";
   private static final String PATTERNS = SVC + "exclude-file-patterns";
   private static final String QUOTA = SVC + "check-disk-quota";
 
-  @TempDir static Path tmp;
-  static RegistryServer registry;
-  static RegistryClient pusher;
   /** One model for the exclusion tests: weights, an index, config, docs and a tokenizer tar. */
   static PushedArtifact model;
-  private final List<AutoCloseable> running = new ArrayList<>();
 
   @BeforeAll
-  static void start() throws Exception {
-    registry = RegistryServer.start(tmp.resolve("registry"));
-    pusher = new RegistryClient(RegistrySettings.defaults()
-        .withDockerConfigDir(tmp.resolve("no-docker-config")));
+  static void pushModel() throws Exception {
     model = ModelArtifactBuilder.create(tmp.resolve("a-model"))
         .rawFile("model-00001-of-00002.safetensors", 300_000, 1)
         .rawFile("model-00002-of-00002.safetensors", 200_000, 2)
@@ -72,24 +56,12 @@ class ExclusionAndQuotaIT {
         .push(pusher, ref("models/excl:v1"));
   }
 
-  @AfterEach
-  void closePlugins() throws Exception {
-    CsiRequests.unmountAllUnder(tmp.resolve("pods"));
-    Closeables.closeReversed(running);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    CsiRequests.unmountAllUnder(tmp);
-    Closeables.closeAll(pusher, registry);
-  }
-
   // ------------------------------------------------------------------ exclusions
 
   @Test
   void excludeModelWeightsLeavesOutSafetensorsAndTheIndexWithoutDownloadingThem()
       throws Exception {
-    TestNode node = startPlugin("root-weights", "");
+    TestNode node = startNode("root-weights", "");
     Path target = target("weights");
     node.csi.node().nodePublishVolume(publish("weights", target, model.reference().toString())
         .putVolumeContext(WEIGHTS, "true").build());
@@ -123,7 +95,7 @@ class ExclusionAndQuotaIT {
   @Test
   void patternsAreEvaluatedInOrderWithBangReincludingAndOverrideExcludeWeights()
       throws Exception {
-    TestNode node = startPlugin("root-patterns", "");
+    TestNode node = startNode("root-patterns", "");
     Path target = target("patterns");
     node.csi.node().nodePublishVolume(publish("patterns", target, model.reference().toString())
         .putVolumeContext(WEIGHTS, "true")
@@ -139,7 +111,7 @@ class ExclusionAndQuotaIT {
 
   @Test
   void excludingEverythingMountsAnEmptyModel() throws Exception {
-    TestNode node = startPlugin("root-empty", "");
+    TestNode node = startNode("root-empty", "");
     Path target = target("empty");
     node.csi.node().nodePublishVolume(publish("empty", target, model.reference().toString())
         .putVolumeContext(PATTERNS, "[\"*\"]").build());
@@ -150,7 +122,7 @@ class ExclusionAndQuotaIT {
 
   @Test
   void invalidAttributeValuesAreInvalidArgumentsNamingTheKey() throws Exception {
-    TestNode node = startPlugin("root-invalid", "");
+    TestNode node = startNode("root-invalid", "");
     Map<String, String> cases = Map.of(
         WEIGHTS, "maybe",
         PATTERNS, "*.bin",
@@ -179,7 +151,7 @@ class ExclusionAndQuotaIT {
         .rawFile("big.safetensors", 3_000_000, 21).push(pusher, ref("models/quota-big:v1"));
     PushedArtifact more = ModelArtifactBuilder.create(tmp.resolve("a-quota-more"))
         .rawFile("more.safetensors", 1_500_000, 22).push(pusher, ref("models/quota-more:v1"));
-    TestNode node = startPluginWith("root-quota", "",
+    TestNode node = startNode("root-quota", "",
         "features:\n  check_disk_quota: true\n  disk_usage_limit: 4MB");
 
     // 3 MB of the 4 MB limit, kept published (so it cannot be evicted).
@@ -218,7 +190,7 @@ class ExclusionAndQuotaIT {
     PushedArtifact tooBig = ModelArtifactBuilder.create(tmp.resolve("a-enospc-big"))
         .rawFile("config.json", 10_000, 32)
         .rawFile("too-big.safetensors", 2_500_000, 33).push(pusher, ref("models/enospc-big:v1"));
-    TestNode node = startPlugin("root-enospc", "dir: " + small.resolve("store"));
+    TestNode node = startNode("root-enospc", "dir: " + small.resolve("store"));
     Path ingest = node.plugin.store().layout().ingest();
 
     node.csi.node().nodePublishVolume(publish("enospc-kept", target("enospc-kept"),
@@ -249,27 +221,6 @@ class ExclusionAndQuotaIT {
 
   // ------------------------------------------------------------------ helpers
 
-  private TestNode startPlugin(String rootName, String cacheLines) throws IOException {
-    return startPluginWith(rootName, cacheLines, "");
-  }
-
-  /** Watermarks are off so disk usage cannot evict; {@code extra} is appended top-level YAML. */
-  private TestNode startPluginWith(String rootName, String cacheLines, String extra)
-      throws IOException {
-    TestNode node = TestNode.startAnonymousWithoutWatermarks(tmp.resolve(rootName), tmp,
-        cacheLines, extra);
-    running.add(node);
-    return node;
-  }
-
-  static Reference ref(String repoAndTag) {
-    return Reference.parse(registry.host() + "/" + repoAndTag);
-  }
-
-  static Path target(String volume) {
-    return tmp.resolve("pods").resolve(volume).resolve("volumes/model");
-  }
-
   static String digestOf(String path) {
     return model.manifest().layers().stream()
         .filter(l -> path.equals(l.annotations().get("org.cncf.model.filepath")))
@@ -286,21 +237,6 @@ class ExclusionAndQuotaIT {
     for (String path : paths) {
       PushedFile f = model.file(path);
       assertThat(sha256(target.resolve(path))).as(path).isEqualTo(f.sha256());
-    }
-  }
-
-  private Path mountTmpfs(String name, String size) throws IOException, InterruptedException {
-    Path dir = Files.createDirectories(tmp.resolve(name));
-    run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString());
-    running.add(() -> run("umount", "--lazy", dir.toString()));
-    return dir;
-  }
-
-  static void run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException(String.join(" ", command) + " failed: " + out);
     }
   }
 }

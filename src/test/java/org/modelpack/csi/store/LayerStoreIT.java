@@ -32,26 +32,19 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.modelpack.ModelMediaTypes;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.registry.Reference;
-import org.modelpack.csi.registry.RegistryClient;
-import org.modelpack.csi.registry.RegistrySettings;
-import org.modelpack.csi.testing.Closeables;
-import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Content;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedFile;
 import org.modelpack.csi.testing.ModelArtifactBuilder.TarEntry;
+import org.modelpack.csi.testing.NodesWithRegistry;
 import org.modelpack.csi.testing.RegistryServer;
 import org.modelpack.csi.testing.TestNode;
 
@@ -60,34 +53,8 @@ import org.modelpack.csi.testing.TestNode;
  * in-process, real bind mounts (and a tmpfs for the store in one test). Requires root.
  */
 @Timeout(180)
-class LayerStoreIT {
+class LayerStoreIT extends NodesWithRegistry {
   private static final Duration WAIT = Duration.ofSeconds(30);
-
-  @TempDir static Path tmp;
-  static RegistryServer registry;
-  static RegistryClient pusher;
-  /** Plugins a test started; closed after it, so a failure never leaves one serving. */
-  private final List<AutoCloseable> running = new ArrayList<>();
-
-  @BeforeAll
-  static void startRegistry() throws Exception {
-    registry = RegistryServer.start(tmp.resolve("registry"));
-    pusher = new RegistryClient(RegistrySettings.defaults()
-        .withDockerConfigDir(tmp.resolve("no-docker-config")));
-  }
-
-  @AfterEach
-  void closePlugins() throws Exception {
-    CsiRequests.unmountAllUnder(tmp.resolve("pods"));
-    Closeables.closeReversed(running);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    // Bind mounts and the tmpfs of the EXDEV test, deepest first.
-    CsiRequests.unmountAllUnder(tmp);
-    Closeables.closeAll(pusher, registry);
-  }
 
   // ------------------------------------------------------------------ one download per node
 
@@ -102,7 +69,7 @@ class LayerStoreIT {
         .tarLayer(Compression.GZIP, TarEntry.file("tokenizer/tokenizer.json", 300_000, 13),
             TarEntry.file("tokenizer/vocab.txt", 50_000, 14))
         .push(pusher, ref("models/eight:v1"));
-    TestNode node = startPlugin("root-eight", "");
+    TestNode node = startNode("root-eight", "");
     int n = 8;
     CyclicBarrier together = new CyclicBarrier(n);
     ExecutorService pool = Executors.newFixedThreadPool(n);
@@ -162,14 +129,14 @@ class LayerStoreIT {
   @Test
   void afterARestartAModelIsPublishedByTagFromTheStoreWithTheRegistryGone() throws Exception {
     RegistryServer own = RegistryServer.start(tmp.resolve("registry-restart"));
-    running.add(own);
+    closeAfterTest(own);
     String byTag = own.host() + "/models/restart:v1";
     PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("a-restart"))
         .rawFile("weights.safetensors", 1_000_000, 21)
         .tarLayer(Compression.NONE, TarEntry.file("docs/README.md", 3_000, 22))
         .push(pusher, Reference.parse(byTag));
 
-    TestNode first = startPlugin("root-restart", "");
+    TestNode first = startNode("root-restart", "");
     first.csi.node().nodePublishVolume(publish("restart-1", target("restart-1"), byTag).build());
     // Stays published across the restart.
     first.csi.node().nodePublishVolume(publish("restart-kept", target("restart-kept"), byTag)
@@ -179,7 +146,7 @@ class LayerStoreIT {
     first.close();
     own.stop();
 
-    TestNode second = startPlugin("root-restart", "");
+    TestNode second = startNode("root-restart", "");
     assertThat(second.plugin.store().entries()).hasSize(model.manifest().layers().size())
         .allSatisfy(e -> assertThat(e.volumes()).containsExactly("restart-kept"));
     second.csi.node().nodePublishVolume(publish("restart-2", target("restart-2"), byTag).build());
@@ -209,7 +176,7 @@ class LayerStoreIT {
         .rawFile("weights-old.safetensors", 500_000, 31)
         .rawFile("config.json", 2_000, 33)
         .push(pusher, ref("models/moving:v1"));
-    TestNode node = startPlugin("root-moving", "");
+    TestNode node = startNode("root-moving", "");
     String byTag = ref("models/moving:v1").toString();
     node.csi.node().nodePublishVolume(publish("moving-1", target("moving-1"), byTag).build());
     node.csi.node().nodeUnpublishVolume(unpublish("moving-1", target("moving-1")));
@@ -251,7 +218,7 @@ class LayerStoreIT {
         .rawFile("weights.safetensors", 700_000, 35)
         .rawFile("config.json", 1_000, 36)
         .push(pusher, ref("models/vanished:v1"));
-    TestNode node = startPlugin("root-vanished", "");
+    TestNode node = startNode("root-vanished", "");
     String byTag = ref("models/vanished:v1").toString();
     node.csi.node().nodePublishVolume(publish("vanished-1", target("vanished-1"), byTag).build());
     node.csi.node().nodeUnpublishVolume(unpublish("vanished-1", target("vanished-1")));
@@ -278,7 +245,7 @@ class LayerStoreIT {
         .push(pusher, ref("models/linked:v1"));
     Files.createDirectories(tmp.resolve("root-linked-real"));
     Files.createSymbolicLink(tmp.resolve("root-linked"), tmp.resolve("root-linked-real"));
-    TestNode first = startPlugin("root-linked", "");
+    TestNode first = startNode("root-linked", "");
     first.csi.node().nodePublishVolume(publish("linked-1", target("linked-1"),
         model.reference().toString()).build());
     // As if the process had died between the mount and its status write.
@@ -286,7 +253,7 @@ class LayerStoreIT {
     Files.writeString(status, Files.readString(status).replace("MOUNTED", "PULLING"));
     first.close();
 
-    startPlugin("root-linked", "");
+    startNode("root-linked", "");
 
     assertThat(tmp.resolve("root-linked-real/volumes/linked-1")).isDirectory();
     assertServes(target("linked-1"), model);
@@ -302,7 +269,7 @@ class LayerStoreIT {
         .rawFile("model.safetensors", 3_000_000, 31)
         .tarLayer(Compression.ZSTD, TarEntry.file("tokenizer/merges.txt", 200_000, 32))
         .push(pusher, ref("models/exdev:v1"));
-    TestNode node = startPlugin("root-exdev", "dir: " + tmpfs.resolve("store"));
+    TestNode node = startNode("root-exdev", "dir: " + tmpfs.resolve("store"));
     assertThat(node.plugin.store().layout().root()).isEqualTo(tmpfs.resolve("store"));
 
     for (String volume : List.of("exdev-1", "exdev-2")) {
@@ -343,7 +310,7 @@ class LayerStoreIT {
         .rawFile("model.safetensors", 500_000, 41)
         .tarLayer(Compression.NONE, TarEntry.file("config/config.json", 2_000, 42))
         .push(pusher, ref("models/ro:v1"));
-    TestNode node = startPlugin("root-ro", "");
+    TestNode node = startNode("root-ro", "");
     List<String> volumes = List.of("ro-1", "ro-2");
     for (String volume : volumes) {
       node.csi.node().nodePublishVolume(publish(volume, target(volume),
@@ -403,7 +370,7 @@ class LayerStoreIT {
           .rawFile(name + ".safetensors", 1_000_000, seed++)
           .push(pusher, ref("models/evict-" + name + ":v1")));
     }
-    TestNode node = startPlugin("root-evict", "max_size: 3500000");
+    TestNode node = startNode("root-evict", "max_size: 3500000");
     StoreLayout layout = node.plugin.store().layout();
 
     // "kept" stays published throughout: the oldest entry, but referenced.
@@ -440,7 +407,7 @@ class LayerStoreIT {
         .rawFile("a.safetensors", 2_500_000, 61).push(pusher, ref("models/full-a:v1"));
     PushedArtifact b = ModelArtifactBuilder.create(tmp.resolve("a-full-b"))
         .rawFile("b.safetensors", 2_500_000, 62).push(pusher, ref("models/full-b:v1"));
-    TestNode node = startPlugin("root-full", "dir: " + small.resolve("store"));
+    TestNode node = startNode("root-full", "dir: " + small.resolve("store"));
     StoreLayout layout = node.plugin.store().layout();
 
     node.csi.node().nodePublishVolume(publish("full-a", target("full-a"),
@@ -467,7 +434,7 @@ class LayerStoreIT {
   @Test
   void pathTraversalThroughAnnotationsOrTarEntriesIsRefusedAndWritesNothingOutside()
       throws Exception {
-    TestNode node = startPlugin("root-evil", "");
+    TestNode node = startNode("root-evil", "");
     Path evilRoot = tmp.resolve("evil");
     Content evil = Content.text("owned");
     String passwd = sha256(Path.of("/etc/passwd"));
@@ -544,23 +511,6 @@ class LayerStoreIT {
 
   // ------------------------------------------------------------------ helpers
 
-  /** A node plugin in-process and a CSI client on its socket; closed after the test. */
-  /** {@code cacheLines} go under {@code cache:}; watermarks are off so disk usage cannot evict. */
-  private TestNode startPlugin(String rootName, String cacheLines) throws IOException {
-    TestNode node = TestNode.startAnonymousWithoutWatermarks(tmp.resolve(rootName), tmp,
-        cacheLines, "");
-    running.add(node);
-    return node;
-  }
-
-  static Reference ref(String repoAndTag) {
-    return Reference.parse(registry.host() + "/" + repoAndTag);
-  }
-
-  static Path target(String volume) {
-    return tmp.resolve("pods").resolve(volume).resolve("volumes/model");
-  }
-
   static void assertServes(Path target, PushedArtifact artifact) throws IOException {
     for (PushedFile f : artifact.files()) {
       assertThat(sha256(target.resolve(f.path()))).as(f.path()).isEqualTo(f.sha256());
@@ -609,21 +559,5 @@ class LayerStoreIT {
 
   static Object inode(Path p) throws IOException {
     return List.of(Files.getAttribute(p, "unix:dev"), Files.getAttribute(p, "unix:ino"));
-  }
-
-  /** A tmpfs of {@code size} under the test's directory, unmounted after the test. */
-  private Path mountTmpfs(String name, String size) throws IOException, InterruptedException {
-    Path dir = Files.createDirectories(tmp.resolve(name));
-    run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString());
-    running.add(() -> run("umount", "--lazy", dir.toString()));
-    return dir;
-  }
-
-  static void run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException(String.join(" ", command) + " failed: " + out);
-    }
   }
 }

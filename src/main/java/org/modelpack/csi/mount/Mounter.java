@@ -58,11 +58,6 @@ public final class Mounter {
     return m;
   }
 
-  /** Always through mount(8) and umount(8). */
-  public static Mounter withCommands(MountTable table, Path stagingDir) throws IOException {
-    return new Mounter(table, new CommandMounts(table), stagingDir);
-  }
-
   public MountTable table() {
     return table;
   }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.modelpack.csi.testing.Commands;
 
 /**
  * Real bind mounts (needs root) through both ways the driver can mount: mount(2) via libc and
@@ -44,7 +45,7 @@ class MounterIT {
     List<Path> mounts = new ArrayList<>(table.mountsUnder(dir));
     mounts.sort(Comparator.comparing(Path::getNameCount).reversed());
     for (Path p : mounts) {
-      Mounter.withCommands(table, dir.resolve("staging")).unmount(p);
+      new Mounter(table, new CommandMounts(table), dir.resolve("staging")).unmount(p);
     }
   }
 
@@ -57,7 +58,7 @@ class MounterIT {
     Path viaLink = Files.createSymbolicLink(dir.resolve("root-link"), dir.resolve("real-root"))
         .resolve("staging");
     Path left = Files.createDirectories(real.resolve("bind-left"));
-    run("mount", "--bind", source.toString(), left.toString());
+    Commands.run("mount", "--bind", source.toString(), left.toString());
 
     Mounter.forThisNode(table, viaLink);
 
@@ -79,9 +80,9 @@ class MounterIT {
     Mounter m = mounter(backend);
     Path shared = Files.createDirectories(dir.resolve("shared"));
     Path peer = Files.createDirectories(dir.resolve("peer"));
-    run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", shared.toString());
-    run("mount", "--make-shared", shared.toString());
-    run("mount", "--bind", shared.toString(), peer.toString());
+    Commands.run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", shared.toString());
+    Commands.run("mount", "--make-shared", shared.toString());
+    Commands.run("mount", "--bind", shared.toString(), peer.toString());
     Path inShared = Files.createDirectories(shared.resolve("pod/volume"));
 
     m.bindReadOnly(source, inShared);
@@ -91,11 +92,6 @@ class MounterIT {
     assertThat(table.find(inPeer).orElseThrow().options()).contains("ro", "nosuid", "nodev");
     assertThatThrownBy(() -> Files.writeString(inPeer.resolve("weights.bin"), "changed"))
         .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
-  }
-
-  private static void run(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).inheritIO().start();
-    assertThat(p.waitFor()).as(String.join(" ", command)).isZero();
   }
 
   @ParameterizedTest
@@ -121,7 +117,7 @@ class MounterIT {
   void stagingMountsLeftByADeadProcessAreRemovedAtStart(String backend) throws Exception {
     mounter(backend);
     Path left = Files.createDirectories(dir.resolve("staging/bind-123"));
-    run("mount", "--bind", source.toString(), left.toString());
+    Commands.run("mount", "--bind", source.toString(), left.toString());
 
     Mounter.forThisNode(table, dir.resolve("staging"));
 

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,16 +77,8 @@ public abstract class NodesWithRegistry {
   /** A tmpfs of {@code size} under the test's directory, unmounted after the test. */
   protected Path mountTmpfs(String name, String size) throws IOException, InterruptedException {
     Path dir = Files.createDirectories(tmp.resolve(name));
-    run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString());
-    closeAfterTest(() -> run("umount", "--lazy", dir.toString()));
+    Commands.run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString());
+    closeAfterTest(() -> Commands.run("umount", "--lazy", dir.toString()));
     return dir;
-  }
-
-  protected static void run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException(String.join(" ", command) + " failed: " + out);
-    }
   }
 }

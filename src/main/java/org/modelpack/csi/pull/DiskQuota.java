@@ -77,21 +77,23 @@ public final class DiskQuota {
     if (!enabled || !requested) {
       return NONE;
     }
-    Map<LayerKey, Long> toAdd = toAdd(plan);
+    Set<LayerKey> present = store.keys();
+    Map<LayerKey, Long> toAdd = toAdd(plan, present);
     long need = sum(toAdd);
     if (need == 0) {
       return NONE;
     }
-    long available = available();
+    long available = available(present);
     if (need > available) {
       Set<LayerKey> keep = plan.uniqueEntries().keySet();
       EvictionResult freed = store.evictUnreferenced(store.size() - (need - available), 100, keep);
       if (!freed.evicted().isEmpty()) {
         log.info("model {}: evicted {} unreferenced entries ({}) to make room", plan.reference(),
             freed.evicted().size(), ByteSize.format(freed.bytesFreed()));
-        toAdd = toAdd(plan);
+        present = store.keys();
+        toAdd = toAdd(plan, present);
         need = sum(toAdd);
-        available = available();
+        available = available(present);
       }
     }
     if (need > available) {
@@ -120,8 +122,7 @@ public final class DiskQuota {
    * What the plan adds: its entries neither in the store, nor downloading, nor promised to
    * another pull (it will join that download).
    */
-  private Map<LayerKey, Long> toAdd(PullPlan plan) {
-    Set<LayerKey> present = store.keys();
+  private Map<LayerKey, Long> toAdd(PullPlan plan, Set<LayerKey> present) {
     Map<LayerKey, Long> add = new HashMap<>();
     plan.uniqueEntries().forEach((key, size) -> {
       if (!present.contains(key) && !isReserved(key)) {
@@ -136,8 +137,7 @@ public final class DiskQuota {
   }
 
   /** Room left, less what other pulls were promised and have not started downloading. */
-  private long available() {
-    Set<LayerKey> present = store.keys();
+  private long available(Set<LayerKey> present) {
     long promised = reserved.values().stream().flatMap(m -> m.entrySet().stream())
         .filter(e -> !present.contains(e.getKey())).mapToLong(Map.Entry::getValue).sum();
     if (limitBytes > 0) {

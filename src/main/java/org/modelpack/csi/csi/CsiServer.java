@@ -8,6 +8,9 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -15,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.modelpack.csi.fs.Dirs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,18 +41,23 @@ public final class CsiServer implements AutoCloseable {
   /**
    * Removes a stale socket file, then listens. The socket is bound under a temporary name,
    * tightened to 0660 and only then renamed to its real path, so nobody can ever connect
-   * through a more permissive mode.
+   * through a more permissive mode. A socket something still answers on is not stale: that is
+   * another process's, and the start fails instead of taking it away.
    */
   public static CsiServer start(Path socket, List<BindableService> services) throws IOException {
     Path dir = socket.toAbsolutePath().getParent();
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir,
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
-    }
-    if (Files.isDirectory(socket, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException("csi_endpoint " + socket + " is a directory, not a socket path");
-    }
-    if (Files.deleteIfExists(socket)) {
+    Dirs.create(dir, PosixFilePermissions.fromString("rwxr-x---"));
+    if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS).isOther()) { // a socket is "other" to NIO
+        throw new IOException("csi_endpoint " + socket + " exists and is not a socket; "
+            + "remove it or choose another path");
+      }
+      if (answers(socket)) {
+        throw new IOException("another process is serving on csi_endpoint unix://" + socket
+            + "; stop it first");
+      }
+      Files.delete(socket);
       log.info("removed stale socket {}", socket);
     }
     Path binding = dir.resolve("." + socket.getFileName() + "." + ProcessHandle.current().pid());
@@ -66,6 +75,15 @@ public final class CsiServer implements AutoCloseable {
     Files.move(binding, socket, StandardCopyOption.ATOMIC_MOVE);
     log.info("CSI server listening on unix://{}", socket);
     return new CsiServer(socket, server, boss, workers);
+  }
+
+  /** True when a process accepts connections on the unix socket at {@code socket}. */
+  private static boolean answers(Path socket) {
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      return ch.connect(UnixDomainSocketAddress.of(socket));
+    } catch (IOException e) {
+      return false; // refused: nobody listens; the file is a leftover
+    }
   }
 
   public void awaitTermination() throws InterruptedException {

@@ -103,12 +103,16 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     if (!cap.hasMount()) {
       throw GrpcErrors.invalid("volume_capability must have mount access type");
     }
-    String reference = r.getVolumeContextMap().getOrDefault(referenceKey, "").trim();
-    if (reference.isEmpty()) {
+    String reference = r.getVolumeContextMap().getOrDefault(referenceKey, "");
+    if (reference.isBlank()) {
       throw GrpcErrors.invalid("volume_context has no " + referenceKey
           + ": set it to the model's OCI reference (volumes without one are not supported yet)");
     }
-    Mode mode = cap.hasAccessMode() ? cap.getAccessMode().getMode() : Mode.UNKNOWN;
+    if (!reference.equals(reference.strip())) {
+      throw GrpcErrors.invalid(referenceKey + " '" + reference
+          + "' has leading or trailing white space; a reference has none");
+    }
+    Mode mode = accessMode(cap);
     boolean writable = parseBool(r.getVolumeContextMap().get(writableKey), writableKey);
     if (writable && (r.getReadonly() || !WRITER_MODES.contains(mode))) {
       throw GrpcErrors.invalid(writableKey + "=true needs readonly=false and a writer access "
@@ -126,6 +130,21 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     return new PublishRequest(r.getVolumeId(), target, reference,
         mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable, filter, checkDiskQuota,
         r.getSecretsMap());
+  }
+
+  /** The capability's access mode; UNKNOWN, missing and unrecognised modes are refused. */
+  private static Mode accessMode(VolumeCapability cap) {
+    if (!cap.hasAccessMode()) {
+      throw GrpcErrors.invalid("volume_capability.access_mode is required");
+    }
+    Mode mode = cap.getAccessMode().getMode();
+    if (mode == Mode.UNKNOWN || mode == Mode.UNRECOGNIZED) {
+      throw GrpcErrors.invalid("volume_capability.access_mode "
+          + (mode == Mode.UNKNOWN ? "UNKNOWN" : cap.getAccessMode().getModeValue())
+          + " is not an access mode; use one of " + java.util.Arrays.stream(Mode.values())
+              .filter(m -> m != Mode.UNKNOWN && m != Mode.UNRECOGNIZED).toList());
+    }
+    return mode;
   }
 
   private LayerFilter layerFilter(boolean excludeWeights, String patternsJson) {

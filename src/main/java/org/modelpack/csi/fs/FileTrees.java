@@ -52,7 +52,8 @@ public final class FileTrees {
 
   /**
    * Writes {@code content} so that readers see either the old file or the whole new one:
-   * temp file in the same directory, fsync, rename, fsync the directory.
+   * temp file in the same directory, fsync, rename, fsync the directory. The file is 0600; a
+   * missing directory is created private (0700).
    */
   public static void writeAtomically(Path file, byte[] content) throws IOException {
     writeAtomically(file, content, true);
@@ -67,8 +68,9 @@ public final class FileTrees {
   public static void writeAtomically(Path file, byte[] content, boolean durable)
       throws IOException {
     Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    Dirs.create(dir, Dirs.PRIVATE);
+    // 0600 whatever the umask; a crash leaves it behind under a name TempFiles recognises.
+    Path tmp = Files.createTempFile(dir, TempFiles.prefix(file), TempFiles.SUFFIX);
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -14,7 +14,8 @@ interface MountCalls {
 
   /**
    * Removes the topmost mount at {@code target}, detaching it lazily when it is busy. False when
-   * nothing is mounted there.
+   * nothing is mounted there. Only for mounts the caller knows to be its own: a lazy detach of
+   * someone else's mount would pull it from under its users.
    */
   boolean unmountTop(Path target) throws IOException;
 

@@ -43,51 +43,70 @@ public final class MountTable {
 
   /** The topmost mount at exactly {@code path}, if any (later lines stack over earlier ones). */
   public Optional<MountEntry> find(Path path) {
-    Path p = path.toAbsolutePath().normalize();
-    // Only lines naming the path are parsed: a node's table can have thousands of lines.
-    String field = " " + escape(p.toString()) + " ";
-    MountEntry found = null;
-    for (String line : lines()) {
-      if (line.contains(field)) {
-        MountEntry e = parseLine(line);
-        if (e != null && e.mountPoint().equals(p)) {
-          found = e;
-        }
-      }
-    }
-    return Optional.ofNullable(found);
+    List<MountEntry> stack = stackAt(path);
+    return stack.isEmpty() ? Optional.empty() : Optional.of(stack.get(stack.size() - 1));
   }
 
   public boolean isMountPoint(Path path) {
     return find(path).isPresent();
   }
 
-  /**
-   * True when anything is mounted at or below {@code dir}, or bind-mounted from it or from below
-   * it (a volume's targets live elsewhere, so mount points alone do not tell). A bind mount's
-   * source shows as its root within its filesystem: the whole path, or a suffix of it when
-   * {@code dir} is on a filesystem mounted below {@code /}.
-   */
-  public boolean isInUse(Path dir) {
-    String d = dir.toAbsolutePath().normalize().toString();
-    for (MountEntry e : entries()) {
-      String root = e.root();
-      if (e.mountPoint().startsWith(d)) {
-        return true;
-      }
-      if (root.length() > 1 && (d.equals(root) || d.endsWith(root) || root.startsWith(d + "/")
-          || containsSuffixOf(root, d))) {
-        return true;
+  /** Every mount at exactly {@code path}, bottom first (the last one is what a lookup sees). */
+  public List<MountEntry> stackAt(Path path) {
+    Path p = path.toAbsolutePath().normalize();
+    String field = " " + escape(p.toString()) + " ";
+    List<MountEntry> stack = new ArrayList<>();
+    // Only lines naming the path are parsed: a node's table can have thousands of lines.
+    for (String line : lines()) {
+      if (line.contains(field)) {
+        MountEntry e = parseLine(line);
+        if (e != null && e.mountPoint().equals(p)) {
+          stack.add(e);
+        }
       }
     }
-    return false;
+    return stack;
   }
 
-  /** {@code root} names something below {@code dir} as seen from a filesystem mounted lower. */
-  private static boolean containsSuffixOf(String root, String dir) {
-    for (int i = dir.indexOf('/', 1); i > 0; i = dir.indexOf('/', i + 1)) {
-      String suffix = dir.substring(i);
-      if (suffix.length() > 1 && root.startsWith(suffix + "/")) {
+  /**
+   * How a bind mount of {@code dir} shows in this table (see {@link BindSource}), worked out
+   * from the mount points alone, so {@code dir} need not exist any more. {@code dir} must be a
+   * real path: the table shows no symlinks.
+   */
+  public BindSource bindSourceOf(Path dir) {
+    return bindSourceOf(dir, entries());
+  }
+
+  private static BindSource bindSourceOf(Path dir, List<MountEntry> entries) {
+    Path d = dir.toAbsolutePath().normalize();
+    MountEntry holder = null;
+    for (MountEntry e : entries) {
+      // The deepest mount point above dir holds it; of mounts stacked there, the last.
+      if (d.startsWith(e.mountPoint()) && (holder == null
+          || e.mountPoint().getNameCount() >= holder.mountPoint().getNameCount())) {
+        holder = e;
+      }
+    }
+    if (holder == null) {
+      throw new IllegalStateException("no mount holds " + d + " in the mount table");
+    }
+    String rel = holder.mountPoint().relativize(d).toString();
+    String root = rel.isEmpty() ? holder.root()
+        : holder.root().equals("/") ? "/" + rel : holder.root() + "/" + rel;
+    return new BindSource(holder.device(), root);
+  }
+
+  /**
+   * True when anything is mounted at or below {@code dir}, or bind-mounted from it or from below
+   * it (a volume's targets live elsewhere, so mount points alone do not tell).
+   */
+  public boolean isInUse(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    List<MountEntry> all = entries();
+    BindSource self = bindSourceOf(d, all);
+    for (MountEntry e : all) {
+      if (e.mountPoint().startsWith(d) || self.isSourceOf(e)
+          || (self.device().equals(e.device()) && e.root().startsWith(self.root() + "/"))) {
         return true;
       }
     }
@@ -121,7 +140,7 @@ public final class MountTable {
     }
     Set<String> options = new HashSet<>(List.of(f[5].split(",")));
     return new MountEntry(Path.of(unescape(f[4])), unescape(f[3]), options, f[sep + 1],
-        unescape(f[sep + 2]));
+        unescape(f[sep + 2]), f[2]);
   }
 
   /** The inverse of {@link #unescape}. */

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.modelpack.csi.fs.Dirs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Mounter {
   private static final Logger log = LoggerFactory.getLogger(Mounter.class);
-  /** More mounts stacked at one target than this means something else keeps mounting there. */
+  /** More mounts stacked at a staging point than this means something keeps mounting there. */
   private static final int MAX_STACKED = 64;
 
   private final MountTable table;
@@ -36,7 +37,7 @@ public final class Mounter {
     this.table = table;
     this.calls = calls;
     // The mount table shows real paths: a symlink on the way must not hide a staging mount.
-    this.stagingDir = Files.createDirectories(stagingDir).toRealPath();
+    this.stagingDir = Dirs.create(stagingDir, Dirs.PRIVATE).toRealPath();
   }
 
   /**
@@ -70,7 +71,7 @@ public final class Mounter {
     bindThroughStaging(source, target, true);
     // access(2) answers EROFS for a read-only mount, even for root.
     if (Files.isWritable(target)) {
-      unmount(target);
+      calls.unmountTop(target); // the mount this call just made
       throw new IOException("bind mount at " + target + " did not become read-only");
     }
     log.debug("bind-mounted {} at {} read-only", source, target);
@@ -82,18 +83,45 @@ public final class Mounter {
     log.debug("bind-mounted {} at {} read-write", source, target);
   }
 
-  /** Unmounts everything mounted at {@code target}; a busy mount is detached lazily. */
-  public void unmount(Path target) throws IOException {
-    for (int i = 0; calls.unmountTop(target); i++) {
-      if (i == MAX_STACKED) {
-        throw new IOException(target + " still has mounts after " + MAX_STACKED + " unmounts");
-      }
+  /** What {@link #unmountBindOf} found at a target, and did. */
+  public enum Unmount {
+    /** The target's topmost mount was a bind of the source; it is gone. */
+    UNMOUNTED,
+    /** Nothing is mounted at the target. */
+    NOT_MOUNTED,
+    /** Something else is mounted at the target, and no bind of the source: left as it is. */
+    NOT_OURS,
+    /** A bind of the source is there, under someone else's mount: everything left as it is. */
+    COVERED
+  }
+
+  /** True when the topmost mount at {@code target} is a bind of {@code source}. */
+  public boolean isBindOf(Path source, Path target) {
+    BindSource ours = table.bindSourceOf(source);
+    return table.find(target).filter(ours::isSourceOf).isPresent();
+  }
+
+  /**
+   * Removes the mount at {@code target} only if it is a bind of {@code source} (a real path):
+   * whatever else is mounted there (another volume, a tmpfs, a system mount) is not this
+   * driver's to remove. One mount at most is removed; a busy one of ours is detached lazily.
+   */
+  public Unmount unmountBindOf(Path source, Path target) throws IOException {
+    List<MountEntry> stack = table.stackAt(target);
+    if (stack.isEmpty()) {
+      return Unmount.NOT_MOUNTED;
     }
+    BindSource ours = table.bindSourceOf(source);
+    if (!ours.isSourceOf(stack.get(stack.size() - 1))) {
+      return stack.stream().anyMatch(ours::isSourceOf) ? Unmount.COVERED : Unmount.NOT_OURS;
+    }
+    calls.unmountTop(target);
+    return Unmount.UNMOUNTED;
   }
 
   private void bindThroughStaging(Path source, Path target, boolean readOnly)
       throws IOException {
-    Files.createDirectories(stagingDir);
+    Dirs.create(stagingDir, Dirs.PRIVATE);
     Path staging = Files.createTempDirectory(stagingDir, "bind-");
     try {
       calls.bind(source, staging);
@@ -107,10 +135,19 @@ public final class Mounter {
   /** Never fails the mount it served: a staging point left behind goes at the next start. */
   private void removeStaging(Path staging) {
     try {
-      unmount(staging);
+      unmountAll(staging);
       Files.deleteIfExists(staging);
     } catch (IOException | RuntimeException e) {
       log.warn("cannot remove the staging mount {}: {}", staging, e.toString());
+    }
+  }
+
+  /** Every mount at a staging point is this driver's: staging points are its own. */
+  private void unmountAll(Path staging) throws IOException {
+    for (int i = 0; calls.unmountTop(staging); i++) {
+      if (i == MAX_STACKED) {
+        throw new IOException(staging + " still has mounts after " + MAX_STACKED + " unmounts");
+      }
     }
   }
 
@@ -123,7 +160,7 @@ public final class Mounter {
     List<Path> mounts = new ArrayList<>(table.mountsUnder(stagingDir));
     mounts.sort(Comparator.comparing(Path::getNameCount).reversed());
     for (Path p : mounts) {
-      unmount(p);
+      unmountAll(p);
     }
     try (DirectoryStream<Path> points = Files.newDirectoryStream(stagingDir)) {
       for (Path p : points) {

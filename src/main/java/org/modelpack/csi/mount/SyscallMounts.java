@@ -24,6 +24,8 @@ final class SyscallMounts implements MountCalls {
   private static final long MS_REMOUNT = 32;
   private static final long MS_BIND = 4096;
   private static final int MNT_DETACH = 2;
+  /** A symlink at the target is not followed: the mount checked is the mount removed. */
+  private static final int UMOUNT_NOFOLLOW = 8;
   private static final int ENOENT = 2;
   private static final int EBUSY = 16;
   private static final int EINVAL = 22;
@@ -71,7 +73,7 @@ final class SyscallMounts implements MountCalls {
   @Override
   public boolean unmountTop(Path target) throws IOException {
     try {
-      libc.umount2(target.toString(), 0);
+      libc.umount2(target.toString(), UMOUNT_NOFOLLOW);
       return true;
     } catch (LastErrorException e) {
       switch (e.getErrorCode()) {
@@ -80,7 +82,8 @@ final class SyscallMounts implements MountCalls {
         }
         case EBUSY -> {
           log.warn("{} is busy; detaching it lazily", target);
-          call("umount --lazy " + target, () -> libc.umount2(target.toString(), MNT_DETACH));
+          call("umount --lazy " + target, () -> libc.umount2(target.toString(),
+              MNT_DETACH | UMOUNT_NOFOLLOW));
           return true;
         }
         default -> throw failure("umount " + target, e);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,6 +24,7 @@ import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.config.Mirror;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.oci.Manifest;
 import org.modelpack.csi.registry.Reference;
@@ -316,7 +316,8 @@ public final class ModelPuller {
     List<Future<Set<PlacementMethod>>> futures = new ArrayList<>();
     boolean ok = false;
     try {
-      Files.createDirectories(v.modelDir());
+      // Pods see the model directory's own mode through the mount; the umask has no say.
+      Dirs.create(v.modelDir(), Dirs.SHARED);
       Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
       // Results are taken in completion order, so the first failing layer fails the pull at once
       // instead of after every layer submitted before it.
@@ -383,6 +384,12 @@ public final class ModelPuller {
       throw Failures.classify("model " + plan.reference(), e);
     }
     recordManifest(v.reference(), resolved);
+  }
+
+  /** What keeps a pulled volume's files from matching its record; empty when they match. */
+  public Optional<String> checkPlaced(Path volumeDir, Path modelDir, String manifestDigest)
+      throws IOException {
+    return store.checkPlaced(volumeDir, modelDir, manifestDigest);
   }
 
   /** The volume no longer uses anything from the store. */

@@ -6,15 +6,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.config.DriverConfig;
 import org.modelpack.csi.config.PullConfig;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
-import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.DiskQuota;
@@ -25,10 +25,9 @@ import org.modelpack.csi.registry.RetryPolicy;
 import org.modelpack.csi.store.EvictionPolicy;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
-import org.modelpack.csi.volume.StatusStore;
+import org.modelpack.csi.volume.TargetGuard;
 import org.modelpack.csi.volume.VolumeManager;
 import org.modelpack.csi.volume.VolumeSettings;
-import org.modelpack.csi.volume.VolumeState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +40,15 @@ public final class NodePlugin implements AutoCloseable {
   private final LayerStore store;
   private final VolumeManager volumes;
   private final CsiServer server;
+  /** Held while this plugin runs: no other driver may use its directories meanwhile. */
+  private final List<AutoCloseable> locks;
+  /** The socket's directory, when the driver creates it: kubelet and the registrar reach it. */
+  private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> SOCKET_DIR =
+      java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---");
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, CsiServer server) {
+      VolumeManager volumes, CsiServer server, List<AutoCloseable> locks) {
+    this.locks = locks;
     this.config = config;
     this.registry = registry;
     this.store = store;
@@ -52,13 +57,36 @@ public final class NodePlugin implements AutoCloseable {
   }
 
   public static NodePlugin start(DriverConfig config) throws IOException {
-    // Real path: the mount table shows real paths, and volumes are matched against it.
-    Path volumesDir = Files.createDirectories(config.volumesDir()).toRealPath();
+    // root_dir first, and locked before anything in it is cleaned or listened on.
+    Path root = Dirs.ownConfigured(config.rootDir(), Dirs.SHARED);
+    List<AutoCloseable> locks = new ArrayList<>();
+    locks.add(RootDirLock.take(root, "root_dir"));
+    try {
+      return start(config, root, locks);
+    } catch (IOException | RuntimeException | Error e) {
+      closeQuietly(locks);
+      throw e;
+    }
+  }
+
+  private static NodePlugin start(DriverConfig config, Path root, List<AutoCloseable> locks)
+      throws IOException {
+    Path storeDir = Dirs.ownConfigured(config.cache().dir(), Dirs.PRIVATE);
+    // Whatever its mode was: models pulled with credentials are nobody else's to read.
+    Files.setPosixFilePermissions(storeDir, Dirs.PRIVATE);
+    if (!storeDir.startsWith(root)) {
+      locks.add(RootDirLock.take(storeDir, "cache.dir"));
+    }
+    // Real paths: the mount table shows real paths, and volumes are matched against it.
+    Path volumesDir = Dirs.own(root.resolve("volumes"), Dirs.PRIVATE).toRealPath();
+    Path stagingDir = Dirs.own(root.resolve("staging"), Dirs.PRIVATE);
+    Path socketDir = Dirs.create(config.csiEndpoint().toAbsolutePath().getParent(), SOCKET_DIR)
+        .toRealPath();
     HashWarmup.startInBackground();
     MountTable mounts = new MountTable();
     // Clears staging mounts a previous process left, before they could make a volume look used.
-    Mounter mounter = Mounter.forThisNode(mounts, config.rootDir().resolve("staging"));
-    removeInterruptedPulls(volumesDir, mounts);
+    Mounter mounter = Mounter.forThisNode(mounts, stagingDir);
+    VolumeManager.recover(volumesDir, mounts);
     PullConfig pull = config.pull();
     RegistryClient registry = new RegistryClient(new RegistrySettings(
         pull.dockerConfigDir(), pull.plainHttpRegistries(), pull.proxyUrl(),
@@ -67,16 +95,16 @@ public final class NodePlugin implements AutoCloseable {
             pull.retryMaxBackoff()),
         pull.stallTimeout(), pull.parallelDownloadThreshold(),
         pull.parallelDownloadConnections()));
-    LayerStore store = LayerStore.open(new StoreLayout(config.cache().dir()), volumesDir,
+    LayerStore store = LayerStore.open(new StoreLayout(storeDir), volumesDir,
         config.pull().nodeLayerConcurrency(), new EvictionPolicy(config.cache().maxSizeBytes(),
             config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),
         Clock.systemUTC());
     ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
         Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
             config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());
-    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller,
-        mounter, Clock.systemUTC(), new VolumeSettings(config.pull().publishWait(),
-            config.pull().orphanTimeout()));
+    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
+        new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
+        new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(),
             () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir)),
@@ -85,25 +113,15 @@ public final class NodePlugin implements AutoCloseable {
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, store, volumes, server);
+    return new NodePlugin(config, registry, store, volumes, server, locks);
   }
 
-  /**
-   * A volume that never reached MOUNTED (its pull or mount was cut short by the previous
-   * process) has nobody finishing it; kubelet's retry starts it afresh, so its data goes now
-   * rather than lingering.
-   */
-  private static void removeInterruptedPulls(Path volumesDir, MountTable mounts)
-      throws IOException {
-    StatusStore statuses = new StatusStore();
-    try (Stream<Path> dirs = Files.list(volumesDir)) {
-      for (Path dir : dirs.toList()) {
-        boolean interrupted = statuses.read(dir)
-            .map(s -> s.state() != VolumeState.MOUNTED).orElse(true);
-        if (interrupted && Files.isDirectory(dir) && !mounts.isInUse(dir)) {
-          log.warn("removing {}: its pull was interrupted by a restart", dir);
-          FileTrees.delete(dir);
-        }
+  private static void closeQuietly(List<AutoCloseable> closeables) {
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("cannot release {}: {}", c, e.toString());
       }
     }
   }
@@ -130,5 +148,6 @@ public final class NodePlugin implements AutoCloseable {
     volumes.close();
     store.close();
     registry.close();
+    closeQuietly(locks);
   }
 }

@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.materialize.TarLayerExtractor;
 
@@ -42,8 +44,8 @@ final class Ingester {
     String unique = key.digest().replace(':', '-') + "-" + ProcessHandle.current().pid() + "-"
         + SEQ.incrementAndGet();
     Path partial = layout.ingest().resolve(unique + ".partial");
-    Files.createDirectories(layout.ingest());
-    Files.createDirectories(target.getParent());
+    Dirs.create(layout.ingest(), Dirs.PRIVATE);
+    Dirs.create(target.getParent(), Dirs.PRIVATE);
     try {
       partialFile.accept(partial);
       fetcher.fetch(partial);
@@ -53,20 +55,29 @@ final class Ingester {
           Files.setLastModifiedTime(partial, FileTime.from(req.mtime()));
         }
         ReadOnly.file(partial, req.executable());
-        if (!moveIntoPlace(partial, target)) {
-          return new StoreEntry(key, target, Files.size(target));
+        if (!moveIntoPlace(partial, target) && !trustedBlob(target, key, size)) {
+          EntryTrust.quarantine(layout, target, "found in place of a download");
+          if (!moveIntoPlace(partial, target)) {
+            throw new IOException("store entry " + target + " keeps being replaced");
+          }
         }
         return new StoreEntry(key, target, size);
       }
       Path tree = layout.ingest().resolve(unique + ".tree");
       try {
-        Files.createDirectories(tree);
+        Dirs.create(tree, Dirs.SHARED);
         TarLayerExtractor.extract(partial, req.format(), tree, key.digest());
         long size = ReadOnly.tree(tree);
         FileTrees.writeAtomically(layout.treeMeta(key),
             JSON.writeValueAsBytes(Map.of("digest", key.digest(), "size", size)));
         if (!moveIntoPlace(tree, target)) {
-          return new StoreEntry(key, target, size);
+          Optional<String> problem = EntryTrust.treeProblem(target, layout.treeMeta(key));
+          if (problem.isPresent()) {
+            EntryTrust.quarantine(layout, target, problem.get());
+            if (!moveIntoPlace(tree, target)) {
+              throw new IOException("store entry " + target + " keeps being replaced");
+            }
+          }
         }
         return new StoreEntry(key, target, size);
       } finally {
@@ -76,6 +87,16 @@ final class Ingester {
     } finally {
       Files.deleteIfExists(partial);
     }
+  }
+
+  /**
+   * An entry already in place when a download of the same key finished: another ingest of this
+   * process won the race (and then it is this driver's, read-only, and hashes to its name), or
+   * someone planted it, which must never be served.
+   */
+  private static boolean trustedBlob(Path target, LayerKey key, long size) throws IOException {
+    return EntryTrust.blobProblem(target).isEmpty() && Files.size(target) == size
+        && EntryTrust.hashesTo(target, key.digest());
   }
 
   /**

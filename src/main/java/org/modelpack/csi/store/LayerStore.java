@@ -382,6 +382,38 @@ public final class LayerStore implements AutoCloseable {
     }
   }
 
+  /**
+   * What keeps the volume's model directory from being mounted as its record says, or empty
+   * when every recorded file is there (see {@link PlacedTreeCheck}).
+   */
+  public Optional<String> checkPlaced(Path volumeDir, Path modelDir, String manifestDigest)
+      throws IOException {
+    Path file = volumeDir.resolve(VolumeRecord.FILE);
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.of("it has no " + VolumeRecord.FILE);
+    }
+    VolumeRecord record;
+    try {
+      record = JSON.readValue(file.toFile(), VolumeRecord.class);
+    } catch (IOException e) {
+      return Optional.of(file + " is unreadable: " + e.getMessage());
+    }
+    if (manifestDigest != null && !manifestDigest.equals(record.manifestDigest())) {
+      return Optional.of(file + " names manifest " + record.manifestDigest() + ", not "
+          + manifestDigest);
+    }
+    Map<LayerKey, StoreEntry> entries = new HashMap<>();
+    synchronized (lock) {
+      record.layers().forEach(l -> {
+        Indexed i = index.get(l.key());
+        if (i != null) {
+          entries.put(l.key(), i.entry);
+        }
+      });
+    }
+    return PlacedTreeCheck.mismatch(record, modelDir, entries::get);
+  }
+
   /** Drops every reference {@code volumeId} holds; its entries stay as warm cache. */
   public void releaseVolume(String volumeId) {
     synchronized (lock) {
@@ -568,7 +600,7 @@ public final class LayerStore implements AutoCloseable {
         Path moved = layout.ingest().resolve("evicting-" + c.entry.key().digest().replace(':', '-')
             + "-" + System.nanoTime());
         try {
-          Files.createDirectories(layout.ingest());
+          org.modelpack.csi.fs.Dirs.create(layout.ingest(), org.modelpack.csi.fs.Dirs.PRIVATE);
           // Renamed away under the lock, so a new download of the same key can never see a
           // half-deleted entry.
           Files.move(c.entry.path(), moved);

@@ -16,6 +16,10 @@ final class ReadOnly {
   static final Set<PosixFilePermission> EXEC = PosixFilePermissions.fromString("r-xr-xr-x");
   static final Set<PosixFilePermission> DIR = EXEC;
   static final Set<PosixFilePermission> WRITABLE_DIR = PosixFilePermissions.fromString("rwxr-xr-x");
+  /** The same modes as numbers, as stat(2) gives them. */
+  static final int FILE_MODE = 0444;
+  static final int EXEC_MODE = 0555;
+  static final int DIR_MODE = 0555;
 
   private ReadOnly() {}
 

@@ -14,7 +14,12 @@ import org.modelpack.csi.oci.Digest;
  * &lt;store&gt;/ingest/                    downloads and extractions in progress
  * &lt;store&gt;/manifests/&lt;alg&gt;/&lt;hex&gt;      manifests of completed pulls (offline fallback)
  * &lt;store&gt;/refs/&lt;sha256(ref)&gt;.json     reference → manifest digest at the last pull
+ * &lt;store&gt;/quarantine/                entries the driver did not write, moved aside; emptied
+ *                                      at the next start
  * </pre>
+ *
+ * <p>Every directory is 0700: only the driver reads the store directly (pods read through
+ * their volume's mount), and nobody else can plant an entry.
  */
 public record StoreLayout(Path root) {
 
@@ -28,6 +33,15 @@ public record StoreLayout(Path root) {
 
   public Path ingest() {
     return root.resolve("ingest");
+  }
+
+  public Path quarantine() {
+    return root.resolve("quarantine");
+  }
+
+  /** The store's fixed directories, each 0700. */
+  public java.util.List<Path> directories() {
+    return java.util.List.of(root, blobs(), trees(), ingest(), manifests(), refs(), quarantine());
   }
 
   public Path manifests() {

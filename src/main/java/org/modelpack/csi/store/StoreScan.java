@@ -12,10 +12,14 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.fs.TempFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +47,22 @@ final class StoreScan {
   }
 
   Result run() throws IOException {
-    Files.createDirectories(layout.root());
+    Dirs.create(layout.root(), Dirs.PRIVATE);
+    for (Path dir : layout.directories().subList(1, layout.directories().size())) {
+      Dirs.own(dir, Dirs.PRIVATE);
+    }
     clearIngest();
+    clearQuarantine();
+    for (Path dir : List.of(layout.blobs(), layout.trees(), layout.manifests())) {
+      try (DirectoryStream<Path> algs = Files.newDirectoryStream(dir)) {
+        for (Path alg : algs) {
+          if (HEX.containsKey(alg.getFileName().toString())) {
+            Dirs.own(alg, Dirs.PRIVATE);
+          }
+        }
+      }
+    }
+    sweepTemporaryFiles();
     Map<LayerKey, Scanned> entries = new HashMap<>();
     scanBlobs(entries);
     scanTrees(entries);
@@ -55,22 +73,47 @@ final class StoreScan {
 
   /** Leftovers of downloads and evictions that a crash interrupted. */
   private void clearIngest() throws IOException {
-    Path ingest = layout.ingest();
-    if (Files.isDirectory(ingest)) {
-      ReadOnly.makeDeletable(ingest);
-      FileTrees.delete(ingest);
+    try (DirectoryStream<Path> items = Files.newDirectoryStream(layout.ingest())) {
+      for (Path p : items) {
+        ReadOnly.makeDeletable(p);
+        FileTrees.delete(p);
+      }
     }
-    Files.createDirectories(ingest);
+  }
+
+  /** Entries moved aside at the last run; they were kept for a look until now. */
+  private void clearQuarantine() throws IOException {
+    try (DirectoryStream<Path> items = Files.newDirectoryStream(layout.quarantine())) {
+      for (Path p : items) {
+        log.info("deleting quarantined {}", p);
+        ReadOnly.makeDeletable(p);
+        FileTrees.delete(p);
+      }
+    }
+  }
+
+  /** Temporary files of record and metadata writes that a crash interrupted. */
+  private void sweepTemporaryFiles() throws IOException {
+    int removed = TempFiles.sweep(layout.refs());
+    for (Path dir : List.of(layout.trees(), layout.manifests())) {
+      for (String alg : HEX.keySet()) {
+        removed += TempFiles.sweep(dir.resolve(alg));
+      }
+    }
+    if (removed > 0) {
+      log.info("removed {} temporary files left by an interrupted write", removed);
+    }
   }
 
   private void scanBlobs(Map<LayerKey, Scanned> entries) throws IOException {
     forEachDigest(layout.blobs(), (alg, name, path) -> {
-      // One stat per blob: type, size and ctime (which moves whenever the inode gets linked
-      // into a volume: a fair "last used" after a restart).
-      Map<String, Object> attrs = Files.readAttributes(path, "unix:isRegularFile,size,ctime",
-          LinkOption.NOFOLLOW_LINKS);
-      if (!Boolean.TRUE.equals(attrs.get("isRegularFile"))) {
-        log.warn("ignoring {}: not a regular file", path);
+      // One stat per blob: type, owner, mode, size and ctime (which moves whenever the inode
+      // gets linked into a volume: a fair "last used" after a restart).
+      Map<String, Object> attrs = Files.readAttributes(path,
+          "unix:size,ctime," + EntryTrust.BLOB_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+      Optional<String> problem = EntryTrust.blobProblem(attrs);
+      if (problem.isPresent()) {
+        EntryTrust.quarantine(layout, path, problem.get());
         return;
       }
       LayerKey key = new LayerKey(alg + ":" + name, EntryKind.BLOB);
@@ -90,13 +133,21 @@ final class StoreScan {
       }
       LayerKey key = new LayerKey(alg + ":" + name, EntryKind.TREE);
       Path meta = layout.treeMeta(key);
-      if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(meta)) {
-        log.warn("removing incomplete tree entry {}", path);
-        ReadOnly.makeDeletable(path);
-        FileTrees.delete(path);
+      Optional<String> problem = EntryTrust.treeProblem(path, meta);
+      if (problem.isPresent()) {
+        // Incomplete, or not the driver's: either way never served.
+        EntryTrust.quarantine(layout, path, problem.get());
+        if (Files.exists(meta, LinkOption.NOFOLLOW_LINKS)) {
+          EntryTrust.quarantine(layout, meta, problem.get());
+        }
         return;
       }
-      long size = JSON.readTree(meta.toFile()).path("size").asLong(-1);
+      long size;
+      try {
+        size = JSON.readTree(meta.toFile()).path("size").asLong(-1);
+      } catch (IOException e) {
+        size = -1;
+      }
       if (size < 0) {
         log.warn("removing tree entry {} with unreadable metadata", path);
         ReadOnly.makeDeletable(path);

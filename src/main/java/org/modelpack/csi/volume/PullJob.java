@@ -32,6 +32,8 @@ final class PullJob {
       new java.util.concurrent.atomic.AtomicBoolean();
   /** Cancelled by unpublish or the reaper: a pull that finishes anyway must not keep anything. */
   private volatile boolean abandoned;
+  /** The targets publishes of this pull asked for: only their unpublish may cancel it. */
+  private final java.util.Set<String> targets = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   PullJob(String volumeId, String reference, LayerFilter filter, Clock clock) {
     this.volumeId = volumeId;
@@ -62,9 +64,15 @@ final class PullJob {
     result.completeExceptionally(error);
   }
 
-  /** Somebody (kubelet) still wants this volume. */
-  void touch() {
+  /** Somebody (kubelet) still wants this volume, at {@code target}. */
+  void touch(String target) {
+    targets.add(target);
     lastAsked = clock.instant();
+  }
+
+  /** True when a publish of this pull asked for {@code target}. */
+  boolean askedFor(String target) {
+    return targets.contains(target);
   }
 
   boolean unaskedFor(Duration timeout) {

@@ -10,6 +10,11 @@ public final class VolumeIds {
 
   private VolumeIds() {}
 
+  /** True for a name {@link #requireSafe} accepts. */
+  public static boolean isSafe(String name) {
+    return name != null && SAFE.matcher(name).matches();
+  }
+
   public static void requireSafe(String volumeId) {
     if (volumeId == null || volumeId.isEmpty()) {
       throw new DriverException(ErrorKind.INVALID_ARGUMENT, "volume_id is required");

@@ -1,11 +1,9 @@
 package org.modelpack.csi.volume;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,8 +16,7 @@ import java.util.function.Supplier;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
-import org.modelpack.csi.fs.FileTrees;
-import org.modelpack.csi.mount.MountEntry;
+import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.ModelPuller;
 import org.modelpack.csi.pull.PullPlan;
@@ -44,9 +41,10 @@ public final class VolumeManager implements AutoCloseable {
   static final String MODEL_DIR = "model";
   private static final long LOCK_WAIT_SECONDS = 30;
 
-  private final Path volumesDir;
+  private final VolumeDirs dirs;
   private final Supplier<ModelPuller> puller;
   private final Mounter mounter;
+  private final VolumeTargets targets;
   private final StatusStore statuses = new StatusStore();
   private final Clock clock;
   private final VolumeSettings settings;
@@ -57,16 +55,16 @@ public final class VolumeManager implements AutoCloseable {
   private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
       DaemonThreads.named("orphan-reaper"));
 
+  /**
+   * @param volumesDir a real path: volumes are matched against the mount table by it
+   * @param guard which targets may be mounted at
+   */
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
-      Clock clock) {
-    this(volumesDir, puller, mounter, clock, VolumeSettings.DEFAULT);
-  }
-
-  public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
-      Clock clock, VolumeSettings settings) {
-    this.volumesDir = volumesDir;
+      TargetGuard guard, Clock clock, VolumeSettings settings) {
+    this.dirs = new VolumeDirs(volumesDir, mounter.table());
     this.puller = puller;
     this.mounter = mounter;
+    this.targets = new VolumeTargets(mounter, guard, statuses, clock);
     this.clock = clock;
     this.settings = settings;
     long period = Math.max(1, Math.min(30, settings.orphanTimeout().toSeconds() / 4));
@@ -74,8 +72,15 @@ public final class VolumeManager implements AutoCloseable {
   }
 
   public Path volumeDir(String volumeId) {
-    VolumeIds.requireSafe(volumeId);
-    return volumesDir.resolve(volumeId);
+    return dirs.dir(volumeId);
+  }
+
+  /**
+   * At start, before the layer store reads the volumes' records: finishes removals and drops
+   * pulls that a previous process left unfinished (see {@link VolumeDirs#recover}).
+   */
+  public static void recover(Path volumesDir, MountTable mounts) throws IOException {
+    new VolumeDirs(volumesDir, mounts).recover();
   }
 
   public Optional<VolumeStatus> status(String volumeId) {
@@ -88,6 +93,7 @@ public final class VolumeManager implements AutoCloseable {
    */
   public VolumeStatus publish(PublishRequest req) {
     Reference reference = parseReference(req.reference());
+    targets.check(req.targetPath());
     Object prepared = locked(req.volumeId(), () -> prepare(req, reference));
     if (prepared instanceof VolumeStatus done) {
       return done;
@@ -102,7 +108,7 @@ public final class VolumeManager implements AutoCloseable {
           + ": interrupted while waiting for its pull", e);
     }
     if (!finished) {
-      job.touch();
+      job.touch(req.targetPath().toString());
       recordProgress(job);
       throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
           + job.progressMessage());
@@ -110,15 +116,30 @@ public final class VolumeManager implements AutoCloseable {
     return locked(req.volumeId(), () -> finish(req, job));
   }
 
-  /** Unmounts the target and, once no target is left, deletes the volume's data. Idempotent. */
+  /**
+   * Unmounts the volume's mount at the target and, once no target is left, deletes the
+   * volume's data. Only what this driver published for this volume is touched: a target it
+   * does not know, or where something else is mounted, is left exactly as it is (and the call
+   * still succeeds, as CSI asks of a repeated unpublish). A running pull is cancelled only by
+   * the unpublish of a target that asked for it.
+   */
   public void unpublish(String volumeId, Path target) {
     locked(volumeId, () -> {
-      PullJob job = jobs.remove(volumeId);
-      if (job != null && !job.isDone()) {
-        log.info("volume {}: unpublished while pulling; cancelling the pull", volumeId);
-        job.cancelAndWait();
+      PullJob job = jobs.get(volumeId);
+      if (job != null && job.askedFor(target.toString())) {
+        jobs.remove(volumeId, job);
+        if (!job.isDone()) {
+          log.info("volume {}: unpublished while pulling; cancelling the pull", volumeId);
+          job.cancelAndWait();
+        }
       }
-      doUnpublish(volumeId, target);
+      Path volumeDir = volumeDir(volumeId);
+      Optional<List<String>> remaining = targets.unmount(volumeId, volumeDir.resolve(MODEL_DIR),
+          target, statuses.read(volumeDir));
+      if (remaining.isPresent() && remaining.get().isEmpty() && !jobs.containsKey(volumeId)) {
+        removeVolume(volumeId);
+        log.info("volume {} unpublished from {} and removed", volumeId, target);
+      }
       return null;
     });
   }
@@ -136,16 +157,16 @@ public final class VolumeManager implements AutoCloseable {
           + " is already published with reference " + existing.get().reference() + " ("
           + existing.get().filter() + "), not " + req.reference() + " (" + req.filter() + ")");
     }
-    Optional<MountEntry> mounted = mounter.table().find(req.targetPath());
-    if (mounted.isPresent()) {
-      if (existing.isPresent() && existing.get().targetPaths().contains(target)
-          && existing.get().sameContent(req.reference(), req.filter())) {
+    if (mounter.table().isMountPoint(req.targetPath())) {
+      if (existing.isPresent() && existing.get().sameContent(req.reference(), req.filter())
+          && mounter.isBindOf(modelDir, req.targetPath())) {
         log.info("volume {} is already published at {}", req.volumeId(), target);
-        return existing.get();
+        return targets.remember(volumeDir, existing.get(), target);
       }
       throw new DriverException(ErrorKind.ALREADY_EXISTS, "target path " + target
           + " is already a mount point that does not belong to volume " + req.volumeId());
     }
+    targets.requireEmpty(req.targetPath());
     if (req.singleWriter() && existing.isPresent()
         && existing.get().targetPaths().stream().anyMatch(t -> !t.equals(target))) {
       throw new DriverException(ErrorKind.FAILED_PRECONDITION, "volume " + req.volumeId()
@@ -160,13 +181,21 @@ public final class VolumeManager implements AutoCloseable {
             + " is pulling reference " + job.reference + " (" + job.filter + "), not "
             + req.reference() + " (" + req.filter() + ")");
       }
-      job.touch();
+      job.touch(target);
       return job;
     }
     if (existing.isPresent() && existing.get().hasModel()
         && existing.get().sameContent(req.reference(), req.filter())
         && Files.isDirectory(modelDir)) {
-      return mount(req, existing.get());
+      Optional<String> mismatch = req.writable() ? Optional.empty()
+          : puller.get().checkPlaced(volumeDir, modelDir, existing.get().manifestDigest());
+      if (mismatch.isEmpty()) {
+        return mount(req, existing.get());
+      }
+      // Never mount a tree that is not what its record says (a crash, a disk, a hand).
+      log.warn("volume {}: its files do not match its record ({}); pulling it again",
+          req.volumeId(), mismatch.get());
+      removeVolume(req.volumeId());
     }
     return startPull(req, reference, volumeDir, modelDir);
   }
@@ -177,7 +206,7 @@ public final class VolumeManager implements AutoCloseable {
     VolumeStatus pulled = job.outcome();
     Optional<VolumeStatus> current = statuses.read(volumeDir(req.volumeId()));
     if (current.isPresent() && current.get().targetPaths().contains(req.targetPath().toString())
-        && mounter.table().isMountPoint(req.targetPath())) {
+        && mounter.isBindOf(volumeDir(req.volumeId()).resolve(MODEL_DIR), req.targetPath())) {
       return current.get(); // a concurrent call for the same target mounted it already
     }
     return mount(req, current.orElse(pulled));
@@ -185,12 +214,12 @@ public final class VolumeManager implements AutoCloseable {
 
   private PullJob startPull(PublishRequest req, Reference reference, Path volumeDir,
       Path modelDir) throws IOException {
-    FileTrees.delete(volumeDir);
-    Files.createDirectories(volumeDir);
+    dirs.create(req.volumeId());
     VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), req.filter(),
         clock.instant());
     statuses.write(volumeDir, status);
     PullJob job = new PullJob(req.volumeId(), req.reference(), req.filter(), clock);
+    job.touch(req.targetPath().toString());
     jobs.put(req.volumeId(), job);
     job.started(pulls.submit(() -> runPull(job, req, reference, volumeDir, modelDir, status)));
     return job;
@@ -208,7 +237,7 @@ public final class VolumeManager implements AutoCloseable {
       synchronized (job) {
         if (job.abandoned()) {
           // Unpublish or the reaper gave up on this pull while it finished: keep nothing.
-          removeVolume(req.volumeId(), volumeDir);
+          removeVolume(req.volumeId());
           job.failed(new DriverException(ErrorKind.ABORTED, "pull of volume " + req.volumeId()
               + " was cancelled"));
           return;
@@ -223,7 +252,7 @@ public final class VolumeManager implements AutoCloseable {
       // Nothing of a failed pull is kept: kubelet may never call unpublish for it.
       synchronized (job) {
         try {
-          removeVolume(req.volumeId(), volumeDir);
+          removeVolume(req.volumeId());
         } catch (IOException | RuntimeException cleanup) {
           log.warn("volume {}: cleanup after a failed pull failed: {}", req.volumeId(),
               cleanup.toString());
@@ -262,68 +291,15 @@ public final class VolumeManager implements AutoCloseable {
   /** Bind-mounts the pulled model at the request's target. Runs under the volume's lock. */
   private VolumeStatus mount(PublishRequest req, VolumeStatus status) throws IOException {
     Path volumeDir = volumeDir(req.volumeId());
-    Path modelDir = volumeDir.resolve(MODEL_DIR);
-    String target = req.targetPath().toString();
-    long mountStart = System.nanoTime();
-    boolean createdTarget = false;
     try {
-      if (!Files.isDirectory(req.targetPath())) {
-        Files.createDirectories(req.targetPath());
-        createdTarget = true;
-      }
-      if (req.writable()) {
-        mounter.bindWritable(modelDir, req.targetPath());
-      } else {
-        mounter.bindReadOnly(modelDir, req.targetPath());
-      }
+      VolumeStatus mounted = targets.mount(req, volumeDir, status);
+      log.info("volume {} serves {} at {}", req.volumeId(), req.reference(), req.targetPath());
+      return mounted;
     } catch (IOException | RuntimeException e) {
-      if (createdTarget) {
-        Files.deleteIfExists(req.targetPath());
-      }
       if (status.targetPaths().isEmpty()) {
-        removeVolume(req.volumeId(), volumeDir);
-      }
-      throw new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId()
-          + ": cannot mount the model at " + target + ": " + e.getMessage(), e);
-    }
-    long mountDone = System.nanoTime();
-    VolumeStatus mountedStatus = status.addTarget(target, clock.instant());
-    try {
-      statuses.write(volumeDir, mountedStatus);
-    } catch (IOException | RuntimeException e) {
-      // A mount the status does not record would be invisible to every later call: undo it.
-      mounter.unmount(req.targetPath());
-      if (createdTarget) {
-        Files.deleteIfExists(req.targetPath());
+        removeVolume(req.volumeId());
       }
       throw e;
-    }
-    log.debug("volume {}: mount {} ms, status {} ms", req.volumeId(),
-        (mountDone - mountStart) / 1_000_000, (System.nanoTime() - mountDone) / 1_000_000);
-    log.info("volume {} serves {} at {}", req.volumeId(), req.reference(), target);
-    return mountedStatus;
-  }
-
-  private void doUnpublish(String volumeId, Path target) throws IOException {
-    Path volumeDir = volumeDir(volumeId);
-    mounter.unmount(target);
-    try {
-      Files.deleteIfExists(target);
-    } catch (DirectoryNotEmptyException e) {
-      log.warn("target {} of volume {} is not empty after unmount; leaving it", target, volumeId);
-    }
-    Optional<VolumeStatus> status = statuses.read(volumeDir);
-    List<String> remaining = new ArrayList<>(status.map(VolumeStatus::targetPaths)
-        .orElse(List.of()));
-    remaining.remove(target.toString());
-    remaining.removeIf(t -> !mounter.table().isMountPoint(Path.of(t)));
-    if (remaining.isEmpty()) {
-      removeVolume(volumeId, volumeDir);
-      log.info("volume {} unpublished from {} and removed", volumeId, target);
-    } else {
-      statuses.write(volumeDir, status.get().withTargets(remaining, clock.instant()));
-      log.info("volume {} unpublished from {}; still published at {}", volumeId, target,
-          remaining);
     }
   }
 
@@ -339,9 +315,7 @@ public final class VolumeManager implements AutoCloseable {
             log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
                 job.volumeId, job.reference, settings.orphanTimeout());
             job.cancelAndWait();
-            if (!mounter.table().isInUse(volumeDir(job.volumeId))) {
-              removeVolume(job.volumeId, volumeDir(job.volumeId));
-            }
+            removeVolume(job.volumeId);
           }
           return null;
         });
@@ -351,10 +325,10 @@ public final class VolumeManager implements AutoCloseable {
     }
   }
 
-  /** Deletes the volume's directory and drops its references to the layer store. */
-  private void removeVolume(String volumeId, Path volumeDir) throws IOException {
+  /** Deletes the volume's directory (crash-safely) and drops its references to the store. */
+  private void removeVolume(String volumeId) throws IOException {
     try {
-      FileTrees.delete(volumeDir);
+      dirs.remove(volumeId);
     } finally {
       puller.get().release(volumeId);
     }

@@ -15,6 +15,8 @@ import org.modelpack.csi.pull.LayerFilter;
  *
  * @param exclusions the layer filter the volume was pulled with; absent when it has none. A
  *     volume is the same content as a request only with the same reference and filter.
+ * @param createdTargets the target paths whose directory the driver created (and so removes
+ *     when it unpublishes them); a directory it found there stays
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -29,7 +31,8 @@ public record VolumeStatus(
     @JsonProperty("updated_at") Instant updatedAt,
     @JsonProperty("error") String error,
     @JsonProperty("progress") Progress progress,
-    @JsonProperty("exclusions") Exclusions exclusions) {
+    @JsonProperty("exclusions") Exclusions exclusions,
+    @JsonProperty("created_target_paths") List<String> createdTargets) {
 
   /** Bytes of the model on the node so far, while a pull runs. */
   public record Progress(@JsonProperty("done_bytes") long doneBytes,
@@ -50,6 +53,7 @@ public record VolumeStatus(
 
   public VolumeStatus {
     targetPaths = targetPaths == null ? List.of() : List.copyOf(targetPaths);
+    createdTargets = createdTargets == null ? List.of() : List.copyOf(createdTargets);
   }
 
   public static VolumeStatus pulling(String volumeId, String reference, Instant now) {
@@ -59,7 +63,7 @@ public record VolumeStatus(
   public static VolumeStatus pulling(String volumeId, String reference, LayerFilter filter,
       Instant now) {
     return new VolumeStatus(volumeId, reference, VolumeState.PULLING, true, null, List.of(), now,
-        now, null, null, Exclusions.of(filter));
+        now, null, null, Exclusions.of(filter), List.of());
   }
 
   /** The filter the volume's content was pulled with ({@link LayerFilter#NONE} if none). */
@@ -79,26 +83,41 @@ public record VolumeStatus(
 
   public VolumeStatus pulled(String digest, Instant now) {
     return new VolumeStatus(volumeId, reference, VolumeState.PULL_SUCCEEDED, inline, digest,
-        targetPaths, createdAt, now, null, null, exclusions);
+        targetPaths, createdAt, now, null, null, exclusions, createdTargets);
   }
 
+  /** Only these targets remain; what the driver created of them it still removes later. */
   public VolumeStatus withTargets(List<String> targets, Instant now) {
     VolumeState s = targets.isEmpty() ? VolumeState.UMOUNTED : VolumeState.MOUNTED;
     return new VolumeStatus(volumeId, reference, s, inline, manifestDigest, targets, createdAt,
-        now, null, null, exclusions);
+        now, null, null, exclusions,
+        createdTargets.stream().filter(targets::contains).toList());
   }
 
-  public VolumeStatus addTarget(String target, Instant now) {
+  /** Adds a mounted target; {@code created} when the driver made its directory. */
+  public VolumeStatus addTarget(String target, boolean created, Instant now) {
     List<String> t = new ArrayList<>(targetPaths);
     if (!t.contains(target)) {
       t.add(target);
     }
-    return withTargets(t, now);
+    VolumeStatus added = withTargets(t, now);
+    if (!created || added.createdTargets.contains(target)) {
+      return added;
+    }
+    List<String> c = new ArrayList<>(added.createdTargets);
+    c.add(target);
+    return new VolumeStatus(volumeId, reference, added.state, inline, manifestDigest, t,
+        createdAt, now, null, null, exclusions, c);
+  }
+
+  /** True when the driver created the directory at {@code target}. */
+  public boolean createdTarget(String target) {
+    return createdTargets.contains(target);
   }
 
   public VolumeStatus withProgress(Progress p, Instant now) {
     return new VolumeStatus(volumeId, reference, state, inline, manifestDigest, targetPaths,
-        createdAt, now, error, p, exclusions);
+        createdAt, now, error, p, exclusions, createdTargets);
   }
 
   public boolean hasModel() {

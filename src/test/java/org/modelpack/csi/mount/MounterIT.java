@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.modelpack.csi.testing.Commands;
+import org.modelpack.csi.testing.CsiRequests;
 
 /**
  * Real bind mounts (needs root) through both ways the driver can mount: mount(2) via libc and
@@ -41,12 +42,8 @@ class MounterIT {
   }
 
   @AfterEach
-  void unmountLeftovers() throws IOException {
-    List<Path> mounts = new ArrayList<>(table.mountsUnder(dir));
-    mounts.sort(Comparator.comparing(Path::getNameCount).reversed());
-    for (Path p : mounts) {
-      new Mounter(table, new CommandMounts(table), dir.resolve("staging")).unmount(p);
-    }
+  void unmountLeftovers() throws Exception {
+    CsiRequests.unmountAllUnder(dir);
   }
 
   @ParameterizedTest
@@ -141,33 +138,76 @@ class MounterIT {
 
   @ParameterizedTest
   @MethodSource("backends")
-  void unmountRemovesEveryMountStackedAtTheTarget(String backend) throws Exception {
+  void unmountBindOfRemovesTheBindOfItsSourceAndNothingElse(String backend) throws Exception {
     Mounter m = mounter(backend);
     m.bindReadOnly(source, target);
     m.bindReadOnly(source, target);
 
-    m.unmount(target);
+    assertThat(m.unmountBindOf(source, target)).isEqualTo(Mounter.Unmount.UNMOUNTED);
 
+    assertThat(table.stackAt(target)).hasSize(1); // one call, one mount
+    assertThat(m.unmountBindOf(source, target)).isEqualTo(Mounter.Unmount.UNMOUNTED);
     assertThat(table.isMountPoint(target)).isFalse();
     assertThat(target).isEmptyDirectory();
   }
 
   @ParameterizedTest
   @MethodSource("backends")
+  void aMountOfSomethingElseAtTheTargetIsLeftMounted(String backend) throws Exception {
+    Mounter m = mounter(backend);
+    Path other = Files.createDirectories(dir.resolve("other"));
+    Files.writeString(other.resolve("theirs"), "not ours");
+    Commands.run("mount", "--bind", other.toString(), target.toString());
+
+    assertThat(m.unmountBindOf(source, target)).isEqualTo(Mounter.Unmount.NOT_OURS);
+
+    assertThat(target.resolve("theirs")).hasContent("not ours");
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void ourMountCoveredBySomeoneElsesIsLeftAsItIs(String backend) throws Exception {
+    Mounter m = mounter(backend);
+    m.bindReadOnly(source, target);
+    Commands.run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", target.toString());
+
+    assertThat(m.unmountBindOf(source, target)).isEqualTo(Mounter.Unmount.COVERED);
+
+    assertThat(table.stackAt(target)).hasSize(2);
+    assertThat(table.find(target).orElseThrow().fsType()).isEqualTo("tmpfs");
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aBindIsRecognisedAfterItsSourceDirectoryWasRemoved(String backend) throws Exception {
+    Mounter m = mounter(backend);
+    Path gone = Files.createDirectories(dir.resolve("gone"));
+    m.bindReadOnly(gone, target);
+    Files.delete(gone);
+
+    assertThat(m.isBindOf(gone, target)).isTrue();
+    assertThat(m.isBindOf(source, target)).isFalse();
+    assertThat(m.unmountBindOf(gone, target)).isEqualTo(Mounter.Unmount.UNMOUNTED);
+    assertThat(table.isMountPoint(target)).isFalse();
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
   void unmountOfAPlainOrMissingDirectoryDoesNothing(String backend) throws Exception {
     Mounter m = mounter(backend);
-    m.unmount(target);
-    m.unmount(dir.resolve("missing"));
+    assertThat(m.unmountBindOf(source, target)).isEqualTo(Mounter.Unmount.NOT_MOUNTED);
+    assertThat(m.unmountBindOf(source, dir.resolve("missing")))
+        .isEqualTo(Mounter.Unmount.NOT_MOUNTED);
     assertThat(target).isDirectory();
   }
 
   @ParameterizedTest
   @MethodSource("backends")
-  void busyMountIsDetachedLazily(String backend) throws Exception {
+  void busyMountOfOursIsDetachedLazily(String backend) throws Exception {
     Mounter m = mounter(backend);
     m.bindReadOnly(source, target);
     try (FileChannel open = FileChannel.open(target.resolve("weights.bin"))) {
-      m.unmount(target);
+      assertThat(m.unmountBindOf(source, target)).isEqualTo(Mounter.Unmount.UNMOUNTED);
       assertThat(table.isMountPoint(target)).isFalse();
       assertThat(open.size()).isEqualTo("weights".length()); // the reader keeps its file
     }

@@ -503,7 +503,8 @@ class LayerStoreIT extends NodesWithRegistry {
     assertThat(node.root.resolve("volumes")).isEmptyDirectory();
     try (Stream<Path> top = Files.list(node.root)) {
       assertThat(top.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("csi.sock", "volumes", "store", "staging");
+          .containsExactlyInAnyOrder("csi.sock", "volumes", "store", "staging",
+              "driver.lock");
     }
     assertThat(node.root.resolve("staging")).isEmptyDirectory();
     assertThat(sha256(Path.of("/etc/passwd"))).isEqualTo(passwd);

@@ -1,5 +1,6 @@
 package org.modelpack.csi.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.modelpack.csi.config.ConfigException;
@@ -32,7 +33,14 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("invalid configuration: " + e.getMessage());
       return 2;
     }
-    NodePlugin plugin = NodePlugin.start(cfg);
+    NodePlugin plugin;
+    try {
+      plugin = NodePlugin.start(cfg);
+    } catch (IOException e) {
+      // Another driver on root_dir, a directory that is not the driver's, a socket in use.
+      System.err.println("cannot start: " + e.getMessage());
+      return 1;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(plugin::close, "shutdown"));
     plugin.awaitTermination();
     return 0;

@@ -1,8 +1,8 @@
 package org.modelpack.csi.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.modelpack.csi.config.ConfigException;
 import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.config.DriverConfig;
 import org.modelpack.csi.server.NodePlugin;
@@ -14,25 +14,25 @@ import picocli.CommandLine.Option;
         "Without --config it starts with defaults: root_dir ./var/model-csi, socket "
             + "./var/model-csi/csi/csi.sock, driver name model.csi.modelpack.org."})
 final class ServeCommand implements Callable<Integer> {
-
   @Option(names = "--config", paramLabel = "FILE", description = "YAML config file")
   Path config;
 
   @Option(names = "--log-level", paramLabel = "LEVEL",
-      description = "trace, debug, info, warn or error (default: info)")
-  String logLevel;
+      description = "trace, debug, info, warn or error (default: info, or $LOG_LEVEL)")
+  LogLevel logLevel;
 
   @Override
   public Integer call() throws Exception {
-    LogLevel.apply(logLevel);
-    DriverConfig cfg;
-    try {
-      cfg = ConfigLoader.system().load(config);
-    } catch (ConfigException e) {
-      System.err.println("invalid configuration: " + e.getMessage());
-      return 2;
+    if (logLevel != null) {
+      logLevel.apply();
     }
-    NodePlugin plugin = NodePlugin.start(cfg);
+    DriverConfig cfg = ConfigLoader.system().load(config);
+    NodePlugin plugin;
+    try {
+      plugin = NodePlugin.start(cfg);
+    } catch (IOException e) {
+      throw new CliFailure("cannot start: " + OneLine.describe(e));
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(plugin::close, "shutdown"));
     plugin.awaitTermination();
     return 0;

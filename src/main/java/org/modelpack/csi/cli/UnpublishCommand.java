@@ -8,31 +8,37 @@ import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.csi.CsiClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "unpublish", mixinStandardHelpOptions = true,
     description = "Act as kubelet: NodeUnpublishVolume a target over the CSI socket.")
 final class UnpublishCommand implements Callable<Integer> {
+  private static final int TIMEOUT_SECONDS = 120;
+
+  @Spec CommandSpec spec;
   @Mixin EndpointOptions endpoint;
 
   @Option(names = "--volume-id", required = true, description = "Volume id")
   String volumeId;
 
-  @Option(names = "--target", required = true, description = "Directory the volume is mounted at")
+  @Option(names = "--target", required = true, paramLabel = "DIR",
+      converter = OptionConverters.AbsolutePath.class,
+      description = "Absolute directory the volume is mounted at")
   Path target;
 
   @Override
   public Integer call() {
-    try (CsiClient client = new CsiClient(endpoint.socket())) {
-      client.node().withDeadlineAfter(120, TimeUnit.SECONDS).nodeUnpublishVolume(
+    Path socket = endpoint.socket();
+    try (CsiClient client = EndpointOptions.connect(socket)) {
+      client.node().withDeadlineAfter(TIMEOUT_SECONDS, TimeUnit.SECONDS).nodeUnpublishVolume(
           NodeUnpublishVolumeRequest.newBuilder().setVolumeId(volumeId)
-              .setTargetPath(target.toAbsolutePath().normalize().toString()).build());
+              .setTargetPath(target.toString()).build());
     } catch (StatusRuntimeException e) {
-      System.err.println("unpublish failed: " + e.getStatus().getCode() + ": "
-          + e.getStatus().getDescription());
-      return 1;
+      throw GrpcFailures.of(e, socket, TIMEOUT_SECONDS + " s");
     }
-    System.out.println("unpublished " + volumeId + " from " + target);
+    spec.commandLine().getOut().println("unpublished " + volumeId + " from " + target);
     return 0;
   }
 }

@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "publish", mixinStandardHelpOptions = true,
-    description = "Act as kubelet: NodePublishVolume a model into a directory over the CSI socket.")
+    description = {"Act as kubelet: NodePublishVolume a model into a directory over the CSI socket.",
+        "While the driver pulls, the call is repeated as kubelet repeats it, and the pull's "
+            + "progress is shown (a bar on a terminal, a line every 5 s otherwise)."})
 final class PublishCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin EndpointOptions endpoint;
@@ -48,20 +50,28 @@ final class PublishCommand implements Callable<Integer> {
       description = "Extra volume_context entry (repeatable)")
   Map<String, String> attributes = new LinkedHashMap<>();
 
-  @Option(names = "--access-mode", defaultValue = "SINGLE_NODE_READER_ONLY",
-      description = "CSI access mode (default: ${DEFAULT-VALUE})")
+  @Option(names = "--writable",
+      description = "A writable volume: private copies of the files and a read-write mount "
+          + "(sends <service-name>/writable=true and readonly=false)")
+  boolean writable;
+
+  @Option(names = "--access-mode",
+      description = "CSI access mode (default: SINGLE_NODE_READER_ONLY, or SINGLE_NODE_WRITER "
+          + "with --writable)")
   AccessMode.Mode accessMode;
 
   @Option(names = "--timeout", defaultValue = "3600", paramLabel = "SECONDS",
       converter = OptionConverters.PositiveSeconds.class,
-      description = "Seconds to wait for the call (default: ${DEFAULT-VALUE})")
+      description = "How long to wait for the volume, pull included (default: ${DEFAULT-VALUE})")
   Duration timeout;
 
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     Path socket = endpoint.socket();
     NodePublishVolumeRequest request = request();
     PrintWriter out = spec.commandLine().getOut();
+    ProgressPrinter progress = new ProgressPrinter(out, System.console() != null, volumeId,
+        System::nanoTime);
     Deadline deadline = Deadline.after(timeout.toMillis(), TimeUnit.MILLISECONDS);
     long start;
     try (CsiClient client = EndpointOptions.connect(socket)) {
@@ -71,7 +81,7 @@ final class PublishCommand implements Callable<Integer> {
       client.node().withDeadline(deadline)
           .nodeGetCapabilities(NodeGetCapabilitiesRequest.getDefaultInstance());
       start = System.nanoTime();
-      client.node().withDeadline(deadline).nodePublishVolume(request);
+      new RetryingPublisher(client, timeout, deadline, progress).publish(request);
     } catch (StatusRuntimeException e) {
       throw GrpcFailures.of(e, socket, "--timeout " + timeout.toSeconds() + " s");
     }
@@ -83,13 +93,18 @@ final class PublishCommand implements Callable<Integer> {
   private NodePublishVolumeRequest request() {
     Map<String, String> context = new LinkedHashMap<>(attributes);
     context.put(serviceName + "/reference", reference);
+    if (writable) {
+      context.put(serviceName + "/writable", "true");
+    }
+    AccessMode.Mode mode = accessMode != null ? accessMode
+        : writable ? AccessMode.Mode.SINGLE_NODE_WRITER : AccessMode.Mode.SINGLE_NODE_READER_ONLY;
     return NodePublishVolumeRequest.newBuilder()
         .setVolumeId(volumeId)
         .setTargetPath(target.toString())
-        .setReadonly(true)
+        .setReadonly(!writable)
         .setVolumeCapability(VolumeCapability.newBuilder()
             .setMount(VolumeCapability.MountVolume.getDefaultInstance())
-            .setAccessMode(AccessMode.newBuilder().setMode(accessMode)))
+            .setAccessMode(AccessMode.newBuilder().setMode(mode)))
         .putAllVolumeContext(context)
         .build();
   }

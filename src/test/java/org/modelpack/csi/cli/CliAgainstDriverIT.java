@@ -117,6 +117,35 @@ class CliAgainstDriverIT extends NodesWithRegistry {
   }
 
   @Test
+  void unpublishOfWhatWasNeverPublishedExitsOneSayingNothingWasUnmounted() throws Exception {
+    TestNode node = node("unpublish");
+    Path target = target("csi-real");
+    assertThat(CliRun.of("publish", "--endpoint", endpoint(node), "--volume-id", "csi-real",
+        "--target", target.toString(), "--reference", smallModel("real")).exitCode()).isZero();
+    Path elsewhere = target("csi-elsewhere");
+
+    CliRun.of("unpublish", "--endpoint", endpoint(node), "--volume-id", "csi-never",
+        "--target", elsewhere.toString())
+        .failedWithOneLine(1, "unpublish",
+            "volume csi-never is not published at " + elsewhere + "; nothing was unmounted");
+    CliRun.of("unpublish", "--endpoint", endpoint(node), "--volume-id", "csi-real",
+        "--target", elsewhere.toString())
+        .failedWithOneLine(1, "unpublish",
+            "volume csi-real is not published at " + elsewhere + "; nothing was unmounted");
+    CliRun.of("unpublish", "--endpoint", endpoint(node), "--volume-id", "csi-never",
+        "--target", target.toString())
+        .failedWithOneLine(1, "unpublish", "volume csi-never is not published at " + target
+            + ", which is another mount; it was left mounted");
+    assertThat(isMountPoint(target)).isTrue();
+
+    CliRun done = CliRun.of("unpublish", "--endpoint", endpoint(node), "--volume-id",
+        "csi-real", "--target", target.toString());
+    assertThat(done.exitCode()).as("%s", done).isZero();
+    assertThat(done.out()).isEqualTo("unpublished csi-real from " + target + "\n");
+    assertThat(isMountPoint(target)).isFalse();
+  }
+
+  @Test
   void aRefusalOfTheDriverIsOneLineWithItsCode() throws Exception {
     TestNode node = node("refusal");
     CliRun.of("publish", "--endpoint", endpoint(node), "--volume-id", "csi-absent",

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "publish", mixinStandardHelpOptions = true,
     description = {"Act as kubelet: NodePublishVolume a model into a directory over the CSI socket.",
         "While the driver pulls, the call is repeated as kubelet repeats it, and the pull's "
-            + "progress is shown (a bar on a terminal, a line every 5 s otherwise)."})
+            + "progress is shown (a bar on a terminal, else a line at most every 5 s)."})
 final class PublishCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin EndpointOptions endpoint;
@@ -55,7 +55,7 @@ final class PublishCommand implements Callable<Integer> {
           + "(sends <service-name>/writable=true and readonly=false)")
   boolean writable;
 
-  @Option(names = "--access-mode",
+  @Option(names = "--access-mode", paramLabel = "MODE",
       description = "CSI access mode (default: SINGLE_NODE_READER_ONLY, or SINGLE_NODE_WRITER "
           + "with --writable)")
   AccessMode.Mode accessMode;

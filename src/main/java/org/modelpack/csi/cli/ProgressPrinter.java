@@ -36,14 +36,16 @@ final class ProgressPrinter {
   void update(long done, long total, String reference) {
     this.done = done;
     this.total = total;
-    String text = total < 0 ? volumeId + ": resolving " + reference : pulling();
     if (terminal) {
-      drawBar(total < 0 ? text : bar());
-    } else if (!shown || nanoTime.getAsLong() - lastPlainLine >= PLAIN_INTERVAL.toNanos()) {
-      out.println(text);
+      drawBar(total < 0 ? volumeId + ": resolving " + reference : bar());
+      shown = true;
+    } else if (total >= 0 && (!shown
+        || nanoTime.getAsLong() - lastPlainLine >= PLAIN_INTERVAL.toNanos())) {
+      // Lines start once the size is known: a "resolving" line would take the first 5 s.
+      out.println(pulling());
       lastPlainLine = nanoTime.getAsLong();
+      shown = true;
     }
-    shown = true;
     out.flush();
   }
 

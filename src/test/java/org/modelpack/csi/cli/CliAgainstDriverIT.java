@@ -93,9 +93,9 @@ class CliAgainstDriverIT extends NodesWithRegistry {
     String reference = slowModel("stuck");
 
     CliRun.of("publish", "--endpoint", endpoint(node), "--volume-id", "csi-stuck", "--target",
-        target("csi-stuck").toString(), "--reference", reference, "--timeout", "3")
+        target("csi-stuck").toString(), "--reference", reference, "--timeout", "5")
         .failedWithOneLine(1, "publish", "volume csi-stuck is still pulling (",
-            "1.0 MiB of 3.0 MiB) after --timeout 3 s; publish again to wait for it");
+            "1.0 MiB of 3.0 MiB) after --timeout 5 s; publish again to wait for it");
     assertThat(isMountPoint(target("csi-stuck"))).isFalse();
   }
 

@@ -31,12 +31,22 @@ class ProgressPrinterTest {
     p.update(2 * MIB, 10 * MIB, "reg/models/demo:v1");
     advance(Duration.ofSeconds(1));
     p.update(3 * MIB, 10 * MIB, "reg/models/demo:v1");
+    advance(Duration.ofSeconds(5));
+    p.update(6 * MIB, 10 * MIB, "reg/models/demo:v1");
     p.finish(true);
 
+    // Not before the size is known; then at once, and 5 s after each line.
     assertThat(text.toString().lines()).containsExactly(
-        "csi-demo: resolving reg/models/demo:v1",
-        "csi-demo: pulling 3.0 MiB of 10.0 MiB (30%)",
+        "csi-demo: pulling 1.0 MiB of 10.0 MiB (10%)",
+        "csi-demo: pulling 6.0 MiB of 10.0 MiB (60%)",
         "csi-demo: pulled 10.0 MiB");
+  }
+
+  @Test
+  void onATerminalTheBarShowsTheReferenceWhileItIsResolved() {
+    ProgressPrinter p = printer(true);
+    p.update(0, -1, "reg/models/demo:v1");
+    assertThat(text.toString()).isEqualTo("\rcsi-demo: resolving reg/models/demo:v1");
   }
 
   @Test

@@ -64,7 +64,7 @@ for r in $(seq "$ROUNDS"); do
   drop_caches
   out=$(java -jar "$JAR" publish --endpoint "unix://$WORK/driver/csi.sock" --volume-id "bench-$r" \
         --target "$WORK/targets/bench-$r" --reference "$REF")
-  driver_times+=("$(echo "$out" | sed -E 's/.* in ([0-9]+) ms/\1/')")
+  driver_times+=("$(echo "$out" | sed -nE 's/^published .* in ([0-9]+) ms$/\1/p')")
   java -jar "$JAR" unpublish --endpoint "unix://$WORK/driver/csi.sock" --volume-id "bench-$r" \
         --target "$WORK/targets/bench-$r" > /dev/null
   # The layer store keeps the model as warm cache; empty it so every round is a cold publish.

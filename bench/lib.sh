@@ -75,7 +75,7 @@ publish() {
   local out
   out=$(java -jar "$JAR" publish --endpoint "unix://$SOCK" --volume-id "$1" \
         --target "$WORK/targets/$1" --reference "$2")
-  echo "$out" | sed -E 's/.* in ([0-9]+) ms/\1/'
+  echo "$out" | sed -nE 's/^published .* in ([0-9]+) ms$/\1/p'
 }
 
 unpublish() {

@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "model-csi-driver",
     description = "CSI driver that serves ModelPack model artifacts from OCI registries as "
         + "read-only volumes.",
+    footer = {"", "Errors are one line on stderr; exit 1 when an operation failed, 2 for a bad "
+        + "option or config file. LOG_LEVEL=debug adds the stack trace of an unexpected error."},
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     subcommands = {ServeCommand.class, PublishCommand.class, UnpublishCommand.class,
@@ -18,16 +20,34 @@ public final class Main implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    CommandLine cli = commandLine();
+    CommandLine.IExecutionStrategy run = cli.getExecutionStrategy();
+    cli.setExecutionStrategy(parsed -> {
+      if (!isServe(parsed)) {
+        LogLevel.quietForClientCommands();
+      }
+      return run.execute(parsed);
+    });
+    System.exit(cli.execute(args));
   }
 
+  /** The command line with the one error handler every command shares. */
   static CommandLine commandLine() {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    CliErrorHandler errors = new CliErrorHandler();
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(errors)
+        .setExecutionExceptionHandler(errors);
+  }
+
+  private static boolean isServe(CommandLine.ParseResult parsed) {
+    return parsed.hasSubcommand()
+        && parsed.subcommand().commandSpec().userObject() instanceof ServeCommand;
   }
 
   @Override
   public void run() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(spec.commandLine().getOut());
   }
 
   static final class VersionProvider implements CommandLine.IVersionProvider {

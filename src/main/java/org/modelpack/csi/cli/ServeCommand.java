@@ -3,45 +3,48 @@ package org.modelpack.csi.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.modelpack.csi.config.ConfigException;
 import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.config.DriverConfig;
 import org.modelpack.csi.server.NodePlugin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Run the CSI node plugin on the csi_endpoint unix socket.",
         "Without --config it starts with defaults: root_dir ./var/model-csi, socket "
-            + "./var/model-csi/csi/csi.sock, driver name model.csi.modelpack.org."})
+            + "./var/model-csi/csi/csi.sock, driver name model.csi.modelpack.org.",
+        "Stops on SIGTERM or SIGINT (Ctrl-C): the socket is removed, running pulls are "
+            + "cancelled, mounts are left for kubelet."})
 final class ServeCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
   @Option(names = "--config", paramLabel = "FILE", description = "YAML config file")
   Path config;
 
   @Option(names = "--log-level", paramLabel = "LEVEL",
-      description = "trace, debug, info, warn or error (default: info)")
-  String logLevel;
+      description = "trace, debug, info, warn or error (default: info, or $LOG_LEVEL)")
+  LogLevel logLevel;
 
   @Override
   public Integer call() throws Exception {
-    LogLevel.apply(logLevel);
-    DriverConfig cfg;
-    try {
-      cfg = ConfigLoader.system().load(config);
-    } catch (ConfigException e) {
-      System.err.println("invalid configuration: " + e.getMessage());
-      return 2;
+    if (logLevel != null) {
+      logLevel.apply();
     }
+    DriverConfig cfg = ConfigLoader.system().load(config);
     NodePlugin plugin;
     try {
       plugin = NodePlugin.start(cfg);
     } catch (IOException e) {
-      // Another driver on root_dir, a directory that is not the driver's, a socket in use.
-      System.err.println("cannot start: " + e.getMessage());
-      return 1;
+      throw new CliFailure("cannot start: " + OneLine.describe(e));
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(plugin::close, "shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // Otherwise a stop is silent, and a log that ends looks like a driver that hangs.
+      log.info("stopping: closing the socket and cancelling running pulls");
+      plugin.close();
+      log.info("stopped");
+    }, "shutdown"));
     plugin.awaitTermination();
     return 0;
   }

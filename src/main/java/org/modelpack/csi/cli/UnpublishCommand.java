@@ -1,38 +1,75 @@
 package org.modelpack.csi.cli;
 
 import csi.v1.Csi.NodeUnpublishVolumeRequest;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.modelpack.csi.admin.v1.GetVolumeRequest;
 import org.modelpack.csi.csi.CsiClient;
+import org.modelpack.csi.mount.MountTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "unpublish", mixinStandardHelpOptions = true,
-    description = "Act as kubelet: NodeUnpublishVolume a target over the CSI socket.")
+    description = {"Act as kubelet: NodeUnpublishVolume a target over the CSI socket.",
+        "Exits 1 when the volume was not published at the target: the call is still made, so "
+            + "the driver drops whatever it kept for the volume, unless the target is another "
+            + "mount, which is left alone."})
 final class UnpublishCommand implements Callable<Integer> {
+  private static final int TIMEOUT_SECONDS = 120;
+
+  @Spec CommandSpec spec;
   @Mixin EndpointOptions endpoint;
 
   @Option(names = "--volume-id", required = true, description = "Volume id")
   String volumeId;
 
-  @Option(names = "--target", required = true, description = "Directory the volume is mounted at")
+  @Option(names = "--target", required = true, paramLabel = "DIR",
+      converter = OptionConverters.AbsolutePath.class,
+      description = "Absolute directory the volume is mounted at")
   Path target;
 
   @Override
   public Integer call() {
-    try (CsiClient client = new CsiClient(endpoint.socket())) {
-      client.node().withDeadlineAfter(120, TimeUnit.SECONDS).nodeUnpublishVolume(
+    Path socket = endpoint.socket();
+    boolean published;
+    try (CsiClient client = EndpointOptions.connect(socket)) {
+      published = isPublishedAtTarget(client);
+      if (!published && new MountTable().isMountPoint(target)) {
+        // The driver unmounts whatever is at the target it is given; kubelet never pairs a
+        // volume with another's target, a person can.
+        throw new CliFailure("volume " + volumeId + " is not published at " + target
+            + ", which is another mount; it was left mounted");
+      }
+      client.node().withDeadlineAfter(TIMEOUT_SECONDS, TimeUnit.SECONDS).nodeUnpublishVolume(
           NodeUnpublishVolumeRequest.newBuilder().setVolumeId(volumeId)
-              .setTargetPath(target.toAbsolutePath().normalize().toString()).build());
+              .setTargetPath(target.toString()).build());
     } catch (StatusRuntimeException e) {
-      System.err.println("unpublish failed: " + e.getStatus().getCode() + ": "
-          + e.getStatus().getDescription());
-      return 1;
+      throw GrpcFailures.of(e, socket, TIMEOUT_SECONDS + " s");
     }
-    System.out.println("unpublished " + volumeId + " from " + target);
+    if (!published) {
+      throw new CliFailure("volume " + volumeId + " is not published at " + target
+          + "; nothing was unmounted");
+    }
+    spec.commandLine().getOut().println("unpublished " + volumeId + " from " + target);
     return 0;
+  }
+
+  private boolean isPublishedAtTarget(CsiClient client) {
+    try {
+      return client.volumeAdmin().withDeadlineAfter(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+          .getVolume(GetVolumeRequest.newBuilder().setVolumeId(volumeId).build())
+          .getTargetPathsList().contains(target.toString());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
   }
 }

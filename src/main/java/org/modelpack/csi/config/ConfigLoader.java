@@ -1,5 +1,7 @@
 package org.modelpack.csi.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -10,7 +12,10 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
@@ -21,6 +26,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads the YAML configuration (the Go driver's keys), fills in defaults and validates every
@@ -69,12 +75,19 @@ public final class ConfigLoader {
     if (file == null) {
       return fromTree(YAML.createObjectNode());
     }
-    JsonNode tree;
+    String text;
     try {
-      tree = YAML.readTree(Files.readString(file));
+      text = Files.readString(file);
+    } catch (CharacterCodingException e) {
+      throw new ConfigException("config file " + file + " is not UTF-8 text", e);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist", e);
     } catch (IOException e) {
-      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+      String reason = e instanceof FileSystemException f && f.getReason() != null
+          ? f.getReason() : e.getMessage();
+      throw new ConfigException("cannot read config file " + file + ": " + reason, e);
     }
+    JsonNode tree = readYaml(text, "config file " + file);
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       tree = YAML.createObjectNode();
     }
@@ -86,13 +99,35 @@ public final class ConfigLoader {
 
   /** Parses YAML text; used by tests and by {@link #load}. */
   public DriverConfig parse(String yaml) {
+    JsonNode tree = readYaml(yaml, "config");
+    return fromTree(tree == null || tree.isMissingNode() || tree.isNull()
+        ? YAML.createObjectNode() : tree);
+  }
+
+  /**
+   * Parses YAML; a syntax error becomes one line: the parser's problem and where it is. The
+   * parser's own message spans several lines (context, a snippet with a caret), which a log
+   * line or a CLI error cannot carry.
+   */
+  private static JsonNode readYaml(String text, String what) {
     try {
-      JsonNode tree = YAML.readTree(yaml);
-      return fromTree(tree == null || tree.isMissingNode() || tree.isNull()
-          ? YAML.createObjectNode() : tree);
-    } catch (IOException e) {
-      throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
+      return YAML.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(what + " is not valid YAML: " + yamlProblem(e), e);
     }
+  }
+
+  private static String yamlProblem(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException m && m.getProblem() != null) {
+      String where = m.getProblemMark() == null ? ""
+          : " at line " + (m.getProblemMark().getLine() + 1) + ", column "
+              + (m.getProblemMark().getColumn() + 1);
+      return m.getProblem().strip().lines().findFirst().orElse("") + where;
+    }
+    String first = String.valueOf(e.getOriginalMessage()).strip().lines().findFirst().orElse("");
+    JsonLocation at = e.getLocation();
+    return at == null ? first
+        : first + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
   }
 
   private DriverConfig fromTree(JsonNode root) {

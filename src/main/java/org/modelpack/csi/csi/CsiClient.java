@@ -11,6 +11,7 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.admin.v1.StoreAdminGrpc;
+import org.modelpack.csi.admin.v1.VolumeAdminGrpc;
 
 /** A CSI gRPC client over a unix socket, as kubelet would connect; used by the CLI and tests. */
 public final class CsiClient implements AutoCloseable {
@@ -35,8 +36,18 @@ public final class CsiClient implements AutoCloseable {
     return StoreAdminGrpc.newBlockingStub(channel);
   }
 
+  /** The driver's view of one volume (state, targets, pull progress), on the same socket. */
+  public VolumeAdminGrpc.VolumeAdminBlockingStub volumeAdmin() {
+    return VolumeAdminGrpc.newBlockingStub(channel);
+  }
+
   public NodeGrpc.NodeBlockingStub node() {
     return NodeGrpc.newBlockingStub(channel);
+  }
+
+  /** For a call the caller waits for while doing something else (showing progress). */
+  public NodeGrpc.NodeFutureStub nodeFuture() {
+    return NodeGrpc.newFutureStub(channel);
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.modelpack.csi.admin.StoreAdminService;
+import org.modelpack.csi.admin.VolumeAdminService;
 import org.modelpack.csi.config.DriverConfig;
 import org.modelpack.csi.config.PullConfig;
 import org.modelpack.csi.csi.CsiServer;
@@ -109,7 +110,8 @@ public final class NodePlugin implements AutoCloseable {
         new IdentityService(config.serviceName(), Version.get(),
             () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir)),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
-        new StoreAdminService(store));
+        new StoreAdminService(store),
+        new VolumeAdminService(volumes));
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());

@@ -391,6 +391,14 @@ public final class VolumeManager implements AutoCloseable {
     }
   }
 
+  /**
+   * A read-only view of the volume: its status.json plus the live progress of a running pull.
+   * Empty for a volume this node does not know.
+   */
+  public Optional<VolumeView> describe(String volumeId) {
+    return VolumeView.of(volumeId, status(volumeId), jobs.get(volumeId));
+  }
+
   /** Cancels every running pull at once, then waits for each to clean up. */
   @Override
   public void close() {

@@ -136,6 +136,25 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void invalidYamlFileIsOneLineNamingTheFileTheProblemAndWhere(@TempDir Path dir)
+      throws Exception {
+    Path file = Files.writeString(dir.resolve("bad.yaml"), "root_dir: /x\nservice_name: a: b\n");
+    assertThatThrownBy(() -> loader(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("config file " + file + " is not valid YAML: mapping values are not allowed"
+            + " here at line 2, column 16");
+  }
+
+  @Test
+  void fileThatIsNotUtf8IsRejectedAsSuch(@TempDir Path dir) throws Exception {
+    Path file = Files.write(dir.resolve("driver.jar"), new byte[] {'P', 'K', 3, 4, (byte) 0xC3,
+        (byte) 0x28, (byte) 0xFF, 0});
+    assertThatThrownBy(() -> loader(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("config file " + file + " is not UTF-8 text");
+  }
+
+  @Test
   void missingFileFailsNamingTheFile(@TempDir Path dir) {
     Path missing = dir.resolve("nope.yaml");
     assertThatThrownBy(() -> loader(Map.of()).load(missing))

@@ -8,7 +8,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.admin.v1.GetVolumeRequest;
 import org.modelpack.csi.csi.CsiClient;
-import org.modelpack.csi.mount.MountTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,9 +16,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "unpublish", mixinStandardHelpOptions = true,
     description = {"Act as kubelet: NodeUnpublishVolume a target over the CSI socket.",
-        "Exits 1 when the volume was not published at the target: the call is still made, so "
-            + "the driver drops whatever it kept for the volume, unless the target is another "
-            + "mount, which is left alone."})
+        "Exits 1 when the volume was not published at the target: the call is still made (the "
+            + "driver then changes nothing, as it touches only mounts it made for the volume)."})
 final class UnpublishCommand implements Callable<Integer> {
   private static final int TIMEOUT_SECONDS = 120;
 
@@ -40,12 +38,6 @@ final class UnpublishCommand implements Callable<Integer> {
     boolean published;
     try (CsiClient client = EndpointOptions.connect(socket)) {
       published = isPublishedAtTarget(client);
-      if (!published && new MountTable().isMountPoint(target)) {
-        // The driver unmounts whatever is at the target it is given; kubelet never pairs a
-        // volume with another's target, a person can.
-        throw new CliFailure("volume " + volumeId + " is not published at " + target
-            + ", which is another mount; it was left mounted");
-      }
       client.node().withDeadlineAfter(TIMEOUT_SECONDS, TimeUnit.SECONDS).nodeUnpublishVolume(
           NodeUnpublishVolumeRequest.newBuilder().setVolumeId(volumeId)
               .setTargetPath(target.toString()).build());

@@ -520,11 +520,20 @@ public final class LayerStore implements AutoCloseable {
 
   /** Free bytes (for an unprivileged writer) on the filesystem holding the store. */
   public long usableSpace() throws IOException {
+    return fileStore().getUsableSpace();
+  }
+
+  /** Size of the filesystem holding the store: no entry can ever be larger. */
+  public long filesystemSize() throws IOException {
+    return fileStore().getTotalSpace();
+  }
+
+  private FileStore fileStore() throws IOException {
     Path p = layout.root();
     while (p != null && !Files.exists(p)) {
       p = p.getParent();
     }
-    return Files.getFileStore(p == null ? layout.root() : p).getUsableSpace();
+    return Files.getFileStore(p == null ? layout.root() : p);
   }
 
   /** Applies the policy: size budget, then the disk high/low watermarks. */

@@ -51,6 +51,13 @@ public final class SafePath {
     if (!target.startsWith(base) || target.equals(base)) {
       throw new UnsafePathException(relative, layerDigest, "resolves outside the model root");
     }
+    long absolute = utf8Length(target.toString());
+    if (absolute > MAX_PATH_BYTES - 1) {
+      // Acceptable on its own, but too long for the system calls under this root (ENAMETOOLONG).
+      throw new UnsafePathException(relative, layerDigest, "path would be " + absolute
+          + " bytes long where it is placed, more than the " + (MAX_PATH_BYTES - 1)
+          + " Linux allows");
+    }
     return target;
   }
 

@@ -69,6 +69,15 @@ class SafePathTest {
   }
 
   @Test
+  void anAcceptablePathThatWouldBeTooLongUnderItsRootIsRefusedWhenResolved() throws Exception {
+    String deep = ("d".repeat(254) + "/").repeat(16) + "f".repeat(10); // 4090 bytes
+    SafePath.check(deep, DIGEST);
+    assertThatThrownBy(() -> SafePath.resolve(root, deep, DIGEST))
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("bytes long where it is placed, more than the 4095 Linux allows");
+  }
+
+  @Test
   void aSegmentOver255BytesIsRefusedEvenWhenItHasFewerCharacters() {
     String name = "é".repeat(128); // 128 characters, 256 bytes
     assertThatThrownBy(() -> SafePath.resolve(root, "dir/" + name, DIGEST))

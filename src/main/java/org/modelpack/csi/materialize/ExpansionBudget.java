@@ -88,8 +88,9 @@ public final class ExpansionBudget {
     String entry = "layer " + digest + ": tar entry '" + Excerpt.of(name) + "' declares "
         + describe(declaredSize);
     if (declaredSize > archiveLimit - decoded) {
-      throw new ExpansionLimitException(Bound.ARCHIVE, entry + ", more than the layer may "
-          + "expand to (" + describe(archiveLimit) + ": " + archiveWhy + ")");
+      throw new ExpansionLimitException(Bound.ARCHIVE, entry + ", more than is left ("
+          + describe(archiveLimit - decoded) + ") of what the layer may expand to, "
+          + describe(archiveLimit) + ": " + archiveWhy);
     }
     if (declaredSize > spaceLimit - written) {
       throw new ExpansionLimitException(Bound.SPACE, entry + ", more than the "

@@ -230,7 +230,7 @@ final class TarEntryReader implements Closeable {
     }
 
     private void count(long n) throws IOException {
-      budget.decoded(n);
+      // Metadata first: where both bounds are crossed, it is the more precise diagnosis.
       if (inHeader) {
         metadataBytes += n;
         if (metadataBytes > MAX_ENTRY_METADATA_BYTES) {
@@ -239,6 +239,7 @@ final class TarEntryReader implements Closeable {
               + MAX_ENTRY_METADATA_BYTES + " bytes");
         }
       }
+      budget.decoded(n);
     }
   }
 }

@@ -53,6 +53,12 @@ public final class HostileTar {
     return pad(n);
   }
 
+  /** What {@code content} writes (it must write exactly {@code n} bytes), then padding. */
+  public HostileTar data(long n, ModelArtifactBuilder.BlobWriter content) throws IOException {
+    content.write(out);
+    return pad(n);
+  }
+
   /** These bytes as an entry's data, then padding. */
   public HostileTar data(byte[] bytes) throws IOException {
     out.write(bytes);

@@ -188,7 +188,8 @@ public final class RegistryClient implements AutoCloseable {
     }
     ResolvedManifest resolved = fetchSingleManifest(childRef);
     if (resolved.manifest().isIndex()) {
-      throw new RegistryException(Kind.INVALID_CONTENT,
+      // Valid OCI, but not an artifact this driver serves: like a manifest that is no model.
+      throw new RegistryException(Kind.INVALID_ARGUMENT,
           "index " + ref + " points to another index " + child.digest()
               + "; nested indexes are not supported");
     }

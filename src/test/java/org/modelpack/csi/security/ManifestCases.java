@@ -47,7 +47,7 @@ final class ManifestCases {
                 + "]".repeat(5000) + "}"),
             p -> List.of("is not valid manifest JSON")),
         refused("manifests and indexes", "index-of-5000-entries-none-a-model",
-            FAILED_PRECONDITION,
+            INVALID_ARGUMENT,
             c -> {
               Descriptor image = pushImage(c);
               List<Descriptor> entries = new ArrayList<>();
@@ -57,8 +57,9 @@ final class ManifestCases {
               HostileArtifacts.pushIndex(c.pusher, c.ref(), entries);
               return new Pushed(c.ref().toString(), List.of());
             },
-            p -> List.of("has 5000 entries and none has a model artifactType")),
-        refused("manifests and indexes", "index-pointing-at-another-index", FAILED_PRECONDITION,
+            p -> List.of("is not a ModelPack model artifact: it has 5000 entries and none has "
+                + "a model artifactType")),
+        refused("manifests and indexes", "index-pointing-at-another-index", INVALID_ARGUMENT,
             c -> {
               ModelArtifactBuilder.PushedArtifact model = c.builder().rawFile("w.bin", 10, 1)
                   .push(c.pusher, Reference.parse(c.registry.host() + "/hostile/" + c.name

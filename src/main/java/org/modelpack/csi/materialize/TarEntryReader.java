@@ -43,7 +43,8 @@ final class TarEntryReader implements Closeable {
   /** True while the parser reads a header; what it reads then is metadata. */
   private boolean inHeader;
   private long metadataBytes;
-  private final InputStream data = new FilterInputStream(InputStream.nullInputStream()) {
+  /** The current entry's data, read through {@link #decode}. */
+  private final InputStream data = new InputStream() {
     @Override
     public int read() throws IOException {
       return decode(() -> tar.read());

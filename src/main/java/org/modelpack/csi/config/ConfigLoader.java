@@ -51,6 +51,7 @@ public final class ConfigLoader {
       "pull_config.retry_initial_backoff", "pull_config.retry_max_backoff",
       "pull_config.stall_timeout", "pull_config.parallel_download_threshold",
       "pull_config.parallel_download_connections", "pull_config.mirrors",
+      "pull_config.max_expansion_ratio",
       "cache", "cache.dir", "cache.max_size", "cache.high_watermark", "cache.low_watermark",
       "features", "features.check_disk_quota", "features.disk_usage_limit");
 
@@ -235,12 +236,18 @@ public final class ConfigLoader {
       throw new ConfigException("config key pull_config.parallel_download_connections: must be "
           + "1-" + PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS + ", got " + connections);
     }
+    int ratio = integer(node, "max_expansion_ratio", "pull_config.max_expansion_ratio",
+        PullConfig.DEFAULT_MAX_EXPANSION_RATIO);
+    if (ratio < 0) {
+      throw new ConfigException("config key pull_config.max_expansion_ratio: must be 0 (no "
+          + "ratio bound) or more, got " + ratio);
+    }
     Map<String, List<Mirror>> mirrors = mirrors(node.path("mirrors"));
     mirrors.values().forEach(list -> list.stream().filter(Mirror::plainHttp)
         .forEach(m -> plain.add(m.host())));
     return new PullConfig(dockerDir, concurrency, proxy, plain, nodeLayers,
         Duration.ofSeconds(wait), orphan, attempts, initial, maxBackoff, stall, threshold,
-        connections, mirrors);
+        connections, mirrors, ratio);
   }
 
   /**

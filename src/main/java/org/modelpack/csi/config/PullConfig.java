@@ -24,13 +24,15 @@ import java.util.Set;
  *     0 = never
  * @param parallelDownloadConnections ranges fetched at once for such a blob
  * @param mirrors per registry host, endpoints tried in order before the registry itself
+ * @param maxExpansionRatio a compressed tar layer may expand to at most this many times its
+ *     size while it is extracted; 0 = no ratio bound (docs/decisions/0820)
  */
 public record PullConfig(
     Path dockerConfigDir, int concurrency, String proxyUrl, Set<String> plainHttpRegistries,
     int nodeLayerConcurrency, Duration publishWait, Duration orphanTimeout,
     int retryAttempts, Duration retryInitialBackoff, Duration retryMaxBackoff,
     Duration stallTimeout, long parallelDownloadThreshold, int parallelDownloadConnections,
-    Map<String, List<Mirror>> mirrors) {
+    Map<String, List<Mirror>> mirrors, int maxExpansionRatio) {
 
   public static final int DEFAULT_CONCURRENCY = 5;
   public static final int DEFAULT_RETRY_ATTEMPTS = 6;
@@ -40,6 +42,7 @@ public record PullConfig(
   public static final long DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD = 256L << 20;
   public static final int DEFAULT_PARALLEL_DOWNLOAD_CONNECTIONS = 4;
   public static final int MAX_PARALLEL_DOWNLOAD_CONNECTIONS = 16;
+  public static final int DEFAULT_MAX_EXPANSION_RATIO = 100;
 
   public PullConfig {
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);

@@ -1,6 +1,7 @@
 package org.modelpack.csi.materialize;
 
 import java.nio.file.FileAlreadyExistsException;
+import org.modelpack.csi.error.Excerpt;
 
 /**
  * Two layers (or two entries of one layer) want to create the same path. Nothing is ever
@@ -25,7 +26,8 @@ public class ConflictingPathException extends FileAlreadyExistsException {
     this.otherLayerDigest = otherLayerDigest;
   }
 
-  private static String message(String path, String other, String layer) {
+  private static String message(String relativePath, String other, String layer) {
+    String path = Excerpt.of(relativePath);
     String first = other == null ? "an earlier layer" : other;
     if (other != null && other.equals(layer)) {
       return "path " + path + " is provided twice by layer " + layer;

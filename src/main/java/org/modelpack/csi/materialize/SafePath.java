@@ -17,13 +17,19 @@ import java.util.Set;
  * Turns untrusted relative paths (annotation values, tar entry names) into paths under a model
  * root, and creates directories without ever following a symlink.
  *
- * <p>Rules for a relative path: not empty, no NUL, no backslash, not absolute, no drive letter,
- * and no empty, {@code .} or {@code ..} segment. Names that merely contain dots, such as
- * {@code a..b} or {@code .hidden}, are fine. As a second line of defence, the normalised result
- * must lie strictly under the root.
+ * <p>Rules for a relative path: not empty, at most {@link #MAX_PATH_BYTES} bytes with no segment
+ * over {@link #MAX_SEGMENT_BYTES} (UTF-8), no NUL or other control character, no backslash, not
+ * absolute, no drive letter, and no empty, {@code .} or {@code ..} segment. Names that merely
+ * contain dots, such as {@code a..b} or {@code .hidden}, are fine. As a second line of defence,
+ * the normalised result must lie strictly under the root (docs/decisions/0205, 0821).
  */
 public final class SafePath {
   private SafePath() {}
+
+  /** Linux's NAME_MAX: a longer segment cannot be created, so it is refused before any download. */
+  public static final int MAX_SEGMENT_BYTES = 255;
+  /** Linux's PATH_MAX, for the path relative to the model root. */
+  public static final int MAX_PATH_BYTES = 4096;
 
   /** Mode for directories created here. */
   public static final Set<PosixFilePermission> DIR_PERMISSIONS = PosixFilePermissions.fromString("rwxr-xr-x");
@@ -45,6 +51,13 @@ public final class SafePath {
     if (!target.startsWith(base) || target.equals(base)) {
       throw new UnsafePathException(relative, layerDigest, "resolves outside the model root");
     }
+    long absolute = utf8Length(target.toString());
+    if (absolute > MAX_PATH_BYTES - 1) {
+      // Acceptable on its own, but too long for the system calls under this root (ENAMETOOLONG).
+      throw new UnsafePathException(relative, layerDigest, "path would be " + absolute
+          + " bytes long where it is placed, more than the " + (MAX_PATH_BYTES - 1)
+          + " Linux allows");
+    }
     return target;
   }
 
@@ -53,8 +66,19 @@ public final class SafePath {
     if (relative == null || relative.isEmpty()) {
       throw new UnsafePathException(relative, layerDigest, "path is empty");
     }
+    long bytes = utf8Length(relative);
+    if (bytes > MAX_PATH_BYTES) {
+      throw new UnsafePathException(relative, layerDigest, "path is " + bytes
+          + " bytes long (UTF-8), more than the " + MAX_PATH_BYTES + " a path may have");
+    }
     if (relative.indexOf('\0') >= 0) {
       throw new UnsafePathException(relative, layerDigest, "path contains a NUL character");
+    }
+    for (int i = 0; i < relative.length(); i++) {
+      // Newlines, escapes and the like make a name that lies in listings and logs.
+      if (Character.getType(relative.charAt(i)) == Character.CONTROL) {
+        throw new UnsafePathException(relative, layerDigest, "path contains a control character");
+      }
     }
     if (relative.indexOf('\\') >= 0) {
       throw new UnsafePathException(relative, layerDigest, "path contains a backslash");
@@ -72,6 +96,12 @@ public final class SafePath {
       }
       if (segment.equals(".") || segment.equals("..")) {
         throw new UnsafePathException(relative, layerDigest, "path has a '" + segment + "' segment");
+      }
+      long segmentBytes = utf8Length(segment);
+      if (segmentBytes > MAX_SEGMENT_BYTES) {
+        throw new UnsafePathException(relative, layerDigest, "path has a segment of "
+            + segmentBytes + " bytes (UTF-8), more than the " + MAX_SEGMENT_BYTES
+            + " a file name may have");
       }
     }
   }
@@ -138,6 +168,17 @@ public final class SafePath {
     } catch (NoSuchFileException e) {
       return null;
     }
+  }
+
+  /** Bytes of {@code s} in UTF-8, without encoding it (a hostile path may be megabytes long). */
+  static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      // A surrogate pair is 4 bytes: 2 for each half.
+      n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
+    }
+    return n;
   }
 
   private static boolean isAsciiLetter(char c) {

@@ -1,11 +1,8 @@
 package org.modelpack.csi.materialize;
 
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -21,10 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.modelpack.csi.error.Excerpt;
 import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.slf4j.Logger;
@@ -48,7 +44,11 @@ import org.slf4j.LoggerFactory;
  *   <li>A hard link must point (relative to the model root) at a regular file this call has
  *       already extracted.
  *   <li>Devices, FIFOs and other special entries are skipped with a debug log. Sparse entries
- *       are refused.
+ *       are refused ({@link UnsupportedEntryException}).
+ *   <li>What the layer expands to is counted against its {@link ExpansionBudget}; an entry whose
+ *       header declares more than is left fails before its first byte is written. Bytes that
+ *       are not the archive they claim to be fail as {@link MalformedLayerException} (see
+ *       {@link TarEntryReader}); write failures (a full disk) keep their own exception.
  *   <li>On any failure everything this call created is removed again (directories only if they
  *       are empty, because concurrent layers may share them), then the error is thrown.
  * </ul>
@@ -70,21 +70,23 @@ public final class TarLayerExtractor {
    * @param format TAR, TAR_GZIP or TAR_ZSTD
    * @param modelRoot the model directory (must exist)
    * @param layerDigest used in error messages
+   * @param budget how far the layer may expand (docs/decisions/0820)
    * @return the regular files created, including hard links, as {@code /}-separated paths
    *     relative to the model root, in archive order
+   * @throws MalformedLayerException the blob is not a valid archive of {@code format}
+   * @throws ExpansionLimitException the layer expands beyond {@code budget}
+   * @throws UnsafePathException an entry name or link would leave or write through unsafe ground
    */
-  public static List<String> extract(Path blobFile, LayerFormat format, Path modelRoot, String layerDigest)
-      throws IOException {
+  public static List<String> extract(Path blobFile, LayerFormat format, Path modelRoot,
+      String layerDigest, ExpansionBudget budget) throws IOException {
     if (format == null || !format.isArchive()) {
       throw new IllegalArgumentException("layer " + layerDigest + " is not an archive layer: " + format);
     }
-    Run run = new Run(modelRoot.toAbsolutePath().normalize(), layerDigest);
-    try (InputStream raw = new BufferedInputStream(Files.newInputStream(blobFile), BUFFER_SIZE);
-        InputStream plain = decompress(raw, format);
-        TarArchiveInputStream tar = new TarArchiveInputStream(plain, StandardCharsets.UTF_8.name())) {
+    Run run = new Run(modelRoot.toAbsolutePath().normalize(), layerDigest, budget);
+    try (TarEntryReader tar = TarEntryReader.open(blobFile, format, layerDigest, budget)) {
       TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
-        run.handle(entry, tar);
+      while ((entry = tar.next()) != null) {
+        run.handle(entry, tar.data());
       }
       run.applyDirectoryMetadata();
     } catch (IOException | RuntimeException | Error e) {
@@ -94,19 +96,18 @@ public final class TarLayerExtractor {
     return Collections.unmodifiableList(run.files);
   }
 
-  private static InputStream decompress(InputStream in, LayerFormat format) throws IOException {
-    return switch (format) {
-      case TAR -> in;
-      case TAR_GZIP -> new GZIPInputStream(in, BUFFER_SIZE); // reads concatenated members too
-      case TAR_ZSTD -> new BufferedInputStream(new ZstdInputStreamNoFinalizer(in), BUFFER_SIZE);
-      case RAW -> throw new IllegalArgumentException("raw layers are not archives");
-    };
+  /** As above without any expansion bound, for tests of everything else. */
+  static List<String> extract(Path blobFile, LayerFormat format, Path modelRoot,
+      String layerDigest) throws IOException {
+    return extract(blobFile, format, modelRoot, layerDigest,
+        ExpansionBudget.unlimited(layerDigest));
   }
 
   /** State of one extraction, so it can be rolled back. */
   private static final class Run {
     private final Path root;
     private final String digest;
+    private final ExpansionBudget budget;
     /** Relative paths of regular files (and hard links) created, for the caller. */
     final List<String> files = new ArrayList<>();
     /** Every non-directory path created (files, links), in creation order. */
@@ -122,9 +123,10 @@ public final class TarLayerExtractor {
     /** Temporary file currently being written, if any. */
     private Path pendingTemp;
 
-    Run(Path root, String digest) {
+    Run(Path root, String digest, ExpansionBudget budget) {
       this.root = root;
       this.digest = digest;
+      this.budget = budget;
     }
 
     void handle(TarArchiveEntry entry, InputStream data) throws IOException {
@@ -142,7 +144,7 @@ public final class TarLayerExtractor {
         return;
       }
       if (entry.isSparse()) {
-        throw new IOException("layer " + digest + ": sparse tar entry '" + name + "' is not supported");
+        throw new UnsupportedEntryException(digest, name, "is a sparse file, which is not supported");
       }
       String rel = stripDotSlash(name);
       Path target = SafePath.resolve(root, rel, digest);
@@ -154,7 +156,8 @@ public final class TarLayerExtractor {
       } else if (isRegular(entry)) {
         regular(entry, data, target, rel);
       } else {
-        log.debug("layer {}: skipping tar entry '{}' of type '{}'", digest, name, (char) entry.getLinkFlag());
+        log.debug("layer {}: skipping tar entry '{}' of type '{}'", digest, Excerpt.of(name),
+            (char) entry.getLinkFlag());
       }
     }
 
@@ -164,6 +167,7 @@ public final class TarLayerExtractor {
     }
 
     private void regular(TarArchiveEntry entry, InputStream data, Path target, String rel) throws IOException {
+      budget.beforeEntry(rel, entry.getSize());
       Path parent = target.getParent();
       mkdirs(parent);
       pendingTemp = Files.createTempFile(parent, ".modelpack-", ".part");
@@ -171,6 +175,7 @@ public final class TarLayerExtractor {
         byte[] buf = new byte[BUFFER_SIZE];
         int n;
         while ((n = data.read(buf)) != -1) {
+          budget.written(n);
           out.write(buf, 0, n);
         }
       }
@@ -190,7 +195,7 @@ public final class TarLayerExtractor {
 
     private void symlink(TarArchiveEntry entry, String name, Path target, String rel) throws IOException {
       String link = entry.getLinkName();
-      String problem = symlinkProblem(link, target);
+      String problem = SymlinkTargets.problem(root, link, target);
       if (problem != null) {
         throw new UnsafePathException(name, digest, "symlink to '" + UnsafePathException.printable(link) + "' " + problem);
       }
@@ -201,37 +206,6 @@ public final class TarLayerExtractor {
         throw conflict(target, rel);
       }
       recordCreated(target);
-    }
-
-    /** Returns why a symlink target is unacceptable, or null if it is fine. */
-    private String symlinkProblem(String link, Path linkPath) {
-      if (link == null || link.isEmpty()) {
-        return "has an empty target";
-      }
-      if (link.indexOf('\0') >= 0 || link.indexOf('\\') >= 0) {
-        return "has a NUL or backslash in its target";
-      }
-      if (link.startsWith("/")) {
-        return "is absolute";
-      }
-      boolean seenName = false;
-      for (String segment : link.split("/", -1)) {
-        if (segment.isEmpty() || segment.equals(".")) {
-          return "has an empty or '.' segment";
-        }
-        if (segment.equals("..")) {
-          if (seenName) {
-            return "has '..' after a name (only leading '..' segments are allowed)";
-          }
-        } else {
-          seenName = true;
-        }
-      }
-      Path resolved = linkPath.getParent().resolve(link).normalize();
-      if (!resolved.startsWith(root)) {
-        return "points outside the model root";
-      }
-      return null;
     }
 
     private void hardLink(TarArchiveEntry entry, String name, Path target, String rel) throws IOException {

@@ -1,6 +1,7 @@
 package org.modelpack.csi.materialize;
 
 import java.io.IOException;
+import org.modelpack.csi.error.Excerpt;
 
 /** A path from an artifact (annotation or tar entry) would leave, or write through, unsafe ground. */
 public class UnsafePathException extends IOException {
@@ -31,20 +32,11 @@ public class UnsafePathException extends IOException {
     return layerDigest;
   }
 
-  /** Makes control characters (NUL, newlines) visible in messages. */
+  /**
+   * A bounded excerpt with control characters (NUL, newlines) made visible, for messages: the
+   * path comes from the artifact and may be megabytes long.
+   */
   static String printable(String s) {
-    if (s == null) {
-      return "<null>";
-    }
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
-        b.append(String.format("\\x%02x", (int) c));
-      } else {
-        b.append(c);
-      }
-    }
-    return b.toString();
+    return Excerpt.of(s);
   }
 }

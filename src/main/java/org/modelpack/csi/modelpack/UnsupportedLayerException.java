@@ -1,5 +1,7 @@
 package org.modelpack.csi.modelpack;
 
+import org.modelpack.csi.error.Excerpt;
+
 /** A layer in a model manifest has a media type this driver cannot turn into files. */
 public class UnsupportedLayerException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
@@ -8,7 +10,8 @@ public class UnsupportedLayerException extends IllegalArgumentException {
   private final String mediaType;
 
   public UnsupportedLayerException(String digest, String mediaType, String reason) {
-    super("layer " + digest + " has unsupported media type '" + mediaType + "': " + reason);
+    super("layer " + Excerpt.of(digest, 100) + " has unsupported media type '"
+        + Excerpt.of(mediaType, 100) + "': " + reason);
     this.digest = digest;
     this.mediaType = mediaType;
   }

@@ -14,6 +14,13 @@ public record Descriptor(
     Map<String, String> annotations,
     String artifactType) {
 
+  /**
+   * Largest size a descriptor may declare: 1 PiB (2^50 bytes), far beyond any model, and small
+   * enough that sums and chunk arithmetic over thousands of such sizes cannot overflow a long
+   * (docs/decisions/0822).
+   */
+  public static final long MAX_SIZE = 1L << 50;
+
   public Descriptor {
     annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
   }

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Refuses a pull before any download when what it would add to the layer store does not fit
- * (docs/decisions/0402).
+ * (docs/decisions/0402). A layer declaring more than the store's whole filesystem is refused
+ * for every pull, checked or not (docs/decisions/0822).
  *
  * <ul>
  *   <li>Cost: the kept layers' announced sizes, each store entry once, leaving out entries the
@@ -74,10 +75,11 @@ public final class DiskQuota {
    * @throws DriverException RESOURCE_EXHAUSTED when the pull does not fit
    */
   public synchronized Reservation check(PullPlan plan, boolean requested) {
+    Set<LayerKey> present = store.keys();
+    refuseLayersLargerThanTheFilesystem(plan, present);
     if (!enabled || !requested) {
       return NONE;
     }
-    Set<LayerKey> present = store.keys();
     Map<LayerKey, Long> toAdd = toAdd(plan, present);
     long need = sum(toAdd);
     if (need == 0) {
@@ -116,6 +118,30 @@ public final class DiskQuota {
     };
     reserved.put(r, toAdd);
     return r;
+  }
+
+  /**
+   * Refuses, whatever the quota settings, a layer the store does not have that declares more
+   * bytes than the store's whole filesystem: it cannot fit however much is evicted, and
+   * downloading it would only fill the disk first (docs/decisions/0822).
+   */
+  private void refuseLayersLargerThanTheFilesystem(PullPlan plan, Set<LayerKey> present) {
+    long capacity;
+    try {
+      capacity = store.filesystemSize();
+    } catch (IOException e) {
+      log.warn("cannot read the size of the filesystem holding {}: {}", store.layout().root(),
+          e.getMessage());
+      return;
+    }
+    plan.uniqueEntries().forEach((key, size) -> {
+      if (size > capacity && !present.contains(key)) {
+        throw new DriverException(ErrorKind.RESOURCE_EXHAUSTED, "model " + plan.reference()
+            + ": layer " + key.digest() + " declares " + ByteSize.format(size) + " (" + size
+            + " bytes), more than the whole filesystem holding the layer store "
+            + store.layout().root() + " (" + ByteSize.format(capacity) + ")");
+      }
+    });
   }
 
   /**

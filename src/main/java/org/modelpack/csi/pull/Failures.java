@@ -5,7 +5,10 @@ import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.fs.NoSpace;
 import org.modelpack.csi.materialize.ConflictingPathException;
+import org.modelpack.csi.materialize.ExpansionLimitException;
+import org.modelpack.csi.materialize.MalformedLayerException;
 import org.modelpack.csi.materialize.UnsafePathException;
+import org.modelpack.csi.materialize.UnsupportedEntryException;
 import org.modelpack.csi.registry.RegistryException;
 
 /** Classifies what went wrong during a pull so the user sees the right code and a clear cause. */
@@ -27,14 +30,24 @@ final class Failures {
       };
       return new DriverException(kind, context + ": " + r.getMessage(), r);
     }
+    // A tar layer that is not the archive it claims, or that expands beyond its ratio bound,
+    // is the artifact's fault; one that needs more room than the node has is not.
+    if (e instanceof MalformedLayerException) {
+      return new DriverException(ErrorKind.FAILED_PRECONDITION, context + ": " + e.getMessage(), e);
+    }
+    if (e instanceof ExpansionLimitException x) {
+      return new DriverException(x.bound() == ExpansionLimitException.Bound.ARCHIVE
+          ? ErrorKind.FAILED_PRECONDITION : ErrorKind.RESOURCE_EXHAUSTED,
+          context + ": " + e.getMessage(), e);
+    }
     if (NoSpace.causedBy(e)) {
       return new DriverException(ErrorKind.RESOURCE_EXHAUSTED,
           context + ": no space left on device", e);
     }
-    // Unsafe or conflicting paths, unknown layer types and malformed metadata (both
-    // IllegalArgumentExceptions) describe a bad artifact, not a bug.
+    // Unsafe or conflicting paths, unsupported tar entries, unknown layer types and malformed
+    // metadata (both IllegalArgumentExceptions) describe a bad artifact, not a bug.
     if (e instanceof UnsafePathException || e instanceof ConflictingPathException
-        || e instanceof IllegalArgumentException) {
+        || e instanceof UnsupportedEntryException || e instanceof IllegalArgumentException) {
       return new DriverException(ErrorKind.INVALID_ARGUMENT, context + ": " + e.getMessage(), e);
     }
     if (e instanceof IOException) {

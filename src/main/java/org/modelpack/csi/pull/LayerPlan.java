@@ -1,7 +1,9 @@
 package org.modelpack.csi.pull;
 
+import org.modelpack.csi.error.Excerpt;
 import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
+import org.modelpack.csi.modelpack.ModelAnnotations;
 import org.modelpack.csi.oci.Descriptor;
 
 /**
@@ -13,7 +15,13 @@ import org.modelpack.csi.oci.Descriptor;
 public record LayerPlan(int index, Descriptor layer, LayerFormat format, String path,
     FileMetadata metadata) {
 
+  /**
+   * {@code layer 2 (sha256:…, tokenizer/)}: its index, digest and file path (a tar layer's
+   * informational one when it has it), for messages.
+   */
   public String describe() {
-    return "layer " + index + " (" + layer.digest() + (path == null ? "" : ", " + path) + ")";
+    String named = path != null ? path : ModelAnnotations.filePath(layer).orElse(null);
+    return "layer " + index + " (" + layer.digest()
+        + (named == null ? "" : ", " + Excerpt.of(named, 100)) + ")";
   }
 }

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.error.Excerpt;
+import org.modelpack.csi.config.ByteSize;
 import org.modelpack.csi.materialize.SafePath;
 import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
@@ -21,8 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a fetched manifest into a layer plan, rejecting anything unsafe before a single byte is
- * downloaded: non-model artifacts, unknown layer types, bad digests, raw paths that would leave
- * the model directory, and two raw layers claiming one path.
+ * downloaded: non-model artifacts, unknown layer types, bad digests, sizes that are negative or
+ * beyond {@link Descriptor#MAX_SIZE} (alone or summed), raw paths that would leave the model
+ * directory or that no filesystem could hold, and two raw layers claiming one path. Artifact
+ * text quoted in an error is a bounded excerpt.
  */
 public final class PullPlanner {
   private static final Logger log = LoggerFactory.getLogger(PullPlanner.class);
@@ -40,18 +44,30 @@ public final class PullPlanner {
     String ref = resolved.reference().toString();
     if (!ModelMediaTypes.isModelManifest(m)) {
       throw new DriverException(ErrorKind.INVALID_ARGUMENT, "reference " + ref
-          + " is not a ModelPack model artifact (artifactType " + m.artifactType()
-          + ", config media type " + (m.config() == null ? null : m.config().mediaType()) + ")");
+          + " is not a ModelPack model artifact (artifactType " + Excerpt.of(m.artifactType())
+          + ", config media type " + Excerpt.of(m.config() == null ? null
+              : m.config().mediaType()) + ")");
     }
     Path probeRoot = Path.of("/nonexistent-model-root");
     List<LayerPlan> plans = new ArrayList<>();
     Map<String, Integer> rawPaths = new HashMap<>();
     int index = 0;
+    long total = 0;
     for (Descriptor layer : m.layers()) {
       try {
         Digest.parse(layer.digest());
         if (layer.size() < 0) {
           throw new IllegalArgumentException("negative size " + layer.size());
+        }
+        if (layer.size() > Descriptor.MAX_SIZE) {
+          throw new IllegalArgumentException("declared size " + layer.size() + " is more than "
+              + "the " + ByteSize.format(Descriptor.MAX_SIZE) + " a layer may have");
+        }
+        total += layer.size(); // cannot overflow: each term is at most 2^50, checked below
+        if (total > Descriptor.MAX_SIZE) {
+          throw new IllegalArgumentException("the layers up to this one declare " + total
+              + " bytes, more than the " + ByteSize.format(Descriptor.MAX_SIZE)
+              + " a model may have");
         }
         LayerFormat format = ModelMediaTypes.formatOf(layer);
         FileMetadata meta = ModelAnnotations.fileMetadata(layer).orElse(null);
@@ -62,15 +78,15 @@ public final class PullPlanner {
           String normal = SafePath.resolve(probeRoot, path).toString();
           Integer other = rawPaths.putIfAbsent(normal, index);
           if (other != null) {
-            throw new IllegalArgumentException("path '" + path + "' is also claimed by layer "
-                + other);
+            throw new IllegalArgumentException("path '" + Excerpt.of(path)
+                + "' is also claimed by layer " + other);
           }
         }
         plans.add(new LayerPlan(index, layer, format, path, meta));
       } catch (Exception e) {
         throw new DriverException(ErrorKind.INVALID_ARGUMENT, "model " + ref + ": layer " + index
-            + " (" + layer.digest() + ", " + layer.mediaType() + ") is not acceptable: "
-            + e.getMessage(), e);
+            + " (" + Excerpt.of(layer.digest(), 100) + ", " + Excerpt.of(layer.mediaType(), 100)
+            + ") is not acceptable: " + Excerpt.of(e.getMessage(), 600), e);
       }
       index++;
     }

@@ -18,7 +18,8 @@ final class ManifestSelector {
 
   /**
    * The first entry with a model artifactType, else the only entry; anything else is
-   * ambiguous and refused rather than guessed.
+   * ambiguous and refused rather than guessed. Refused as an artifact this driver does not
+   * serve (INVALID_ARGUMENT), like a manifest that is not a model (docs/decisions/0823).
    */
   static Descriptor select(String subject, Manifest index) throws RegistryException {
     List<Descriptor> entries = index.manifests();
@@ -30,9 +31,9 @@ final class ManifestSelector {
     if (entries.size() == 1) {
       return entries.get(0);
     }
-    throw new RegistryException(RegistryException.Kind.INVALID_CONTENT,
-        "index " + subject + " has " + entries.size() + " entries and none has a model "
-            + "artifactType (" + String.join(" or ", MODEL_ARTIFACT_TYPES.stream().sorted()
-                .toList()) + ")");
+    throw new RegistryException(RegistryException.Kind.INVALID_ARGUMENT,
+        "index " + subject + " is not a ModelPack model artifact: it has " + entries.size()
+            + " entries and none has a model artifactType (" + String.join(" or ",
+                MODEL_ARTIFACT_TYPES.stream().sorted().toList()) + ")");
   }
 }

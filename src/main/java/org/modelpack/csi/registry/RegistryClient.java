@@ -53,6 +53,8 @@ public final class RegistryClient implements AutoCloseable {
   private static final int HASH_BUFFER = 1024 * 1024;
   private static final long MIN_CHUNK = 1L << 20;
   private static final long MAX_CHUNK = 64L << 20;
+  /** Chunks of one blob at most (each is an object with its own retrier); bigger chunks then. */
+  static final int MAX_CHUNKS = 1 << 16;
   /** Safety net only: writers notify the in-order hasher after every write. */
   private static final long PROGRESS_POLL_MS = 200;
   /** Complete downloads of a blob whose digest does not match before that is reported. */
@@ -186,7 +188,8 @@ public final class RegistryClient implements AutoCloseable {
     }
     ResolvedManifest resolved = fetchSingleManifest(childRef);
     if (resolved.manifest().isIndex()) {
-      throw new RegistryException(Kind.INVALID_CONTENT,
+      // Valid OCI, but not an artifact this driver serves: like a manifest that is no model.
+      throw new RegistryException(Kind.INVALID_ARGUMENT,
           "index " + ref + " points to another index " + child.digest()
               + "; nested indexes are not supported");
     }
@@ -299,6 +302,10 @@ public final class RegistryClient implements AutoCloseable {
     if (blob.size() < 0) {
       throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " has negative size");
     }
+    if (blob.size() > Descriptor.MAX_SIZE) {
+      throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " declares " + blob.size()
+          + " bytes, more than the " + Descriptor.MAX_SIZE + " a blob may have");
+    }
     BlobFetch fetch = new BlobFetch(ref, url(ref, "/blobs/" + digest), digest, blob.size(),
         destination, subject);
     boolean ok = false;
@@ -382,7 +389,7 @@ public final class RegistryClient implements AutoCloseable {
      */
     private byte[] parallel(int connections) throws IOException {
       long chunk = chunkSize(size, connections);
-      int count = (int) ((size + chunk - 1) / chunk);
+      int count = chunkCount(size, chunk);
       AtomicBoolean abort = new AtomicBoolean();
       Object progress = new Object();
       Runnable wrote = () -> {
@@ -540,11 +547,23 @@ public final class RegistryClient implements AutoCloseable {
   /**
    * Chunk size of a parallel download: about eight chunks per connection, so that the in-order
    * hasher trails the download closely and a slow connection only holds back its own chunk;
-   * between 1 MiB and 64 MiB (docs/decisions/0304).
+   * between 1 MiB and 64 MiB (docs/decisions/0304), and larger when that would make more than
+   * {@link #MAX_CHUNKS} chunks (a blob over 4 TiB), so the count always fits an array.
    */
   static long chunkSize(long size, int connections) {
-    long target = (size + connections * 8L - 1) / (connections * 8L);
-    return Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, target));
+    long target = ceilDiv(size, connections * 8L);
+    long chunk = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, target));
+    return Math.max(chunk, ceilDiv(size, MAX_CHUNKS));
+  }
+
+  /** Chunks of {@code chunk} bytes that cover {@code size} bytes; at most {@link #MAX_CHUNKS}. */
+  static int chunkCount(long size, long chunk) {
+    return Math.toIntExact(ceilDiv(size, chunk));
+  }
+
+  /** {@code ⌈a / b⌉} for {@code a ≥ 0, b > 0}, without the overflow of {@code (a + b - 1) / b}. */
+  private static long ceilDiv(long a, long b) {
+    return a / b + (a % b == 0 ? 0 : 1);
   }
 
   /** A part stopped because another part failed. */

@@ -24,6 +24,7 @@ import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.registry.RetryPolicy;
 import org.modelpack.csi.store.EvictionPolicy;
+import org.modelpack.csi.store.ExpansionLimits;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
 import org.modelpack.csi.volume.TargetGuard;
@@ -99,7 +100,8 @@ public final class NodePlugin implements AutoCloseable {
     LayerStore store = LayerStore.open(new StoreLayout(storeDir), volumesDir,
         config.pull().nodeLayerConcurrency(), new EvictionPolicy(config.cache().maxSizeBytes(),
             config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),
-        Clock.systemUTC());
+        Clock.systemUTC(), new ExpansionLimits(pull.maxExpansionRatio(),
+            config.features().diskUsageLimitBytes()));
     ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
         Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
             config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());

@@ -27,9 +27,11 @@ final class Ingester {
   private static final AtomicLong SEQ = new AtomicLong();
 
   private final StoreLayout layout;
+  private final ExpansionBudgets budgets;
 
-  Ingester(StoreLayout layout) {
+  Ingester(StoreLayout layout, ExpansionBudgets budgets) {
     this.layout = layout;
+    this.budgets = budgets;
   }
 
   StoreEntry ingest(LayerRequest req, BlobFetcher fetcher) throws IOException {
@@ -66,7 +68,8 @@ final class Ingester {
       Path tree = layout.ingest().resolve(unique + ".tree");
       try {
         Dirs.create(tree, Dirs.SHARED);
-        TarLayerExtractor.extract(partial, req.format(), tree, key.digest());
+        TarLayerExtractor.extract(partial, req.format(), tree, key.digest(),
+            budgets.forLayer(req, Files.size(partial)));
         long size = ReadOnly.tree(tree);
         FileTrees.writeAtomically(layout.treeMeta(key),
             JSON.writeValueAsBytes(Map.of("digest", key.digest(), "size", size)));

@@ -34,6 +34,7 @@ import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.concurrent.LruCache;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.fs.NoSpace;
+import org.modelpack.csi.materialize.ExpansionLimitException;
 import org.modelpack.csi.oci.Digest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,9 +94,11 @@ public final class LayerStore implements AutoCloseable {
     }
   }
 
-  LayerStore(StoreLayout layout, int nodeLayerConcurrency, EvictionPolicy policy, Clock clock) {
+  LayerStore(StoreLayout layout, int nodeLayerConcurrency, EvictionPolicy policy, Clock clock,
+      ExpansionLimits expansion) {
     this.layout = layout;
-    this.ingester = new Ingester(layout);
+    this.ingester = new Ingester(layout,
+        new ExpansionBudgets(expansion, layout, this::committedBytes));
     this.downloadPermits = nodeLayerConcurrency > 0 ? new Semaphore(nodeLayerConcurrency, true)
         : null;
     this.policy = policy;
@@ -109,7 +112,13 @@ public final class LayerStore implements AutoCloseable {
    */
   public static LayerStore open(StoreLayout layout, Path volumesDir, int nodeLayerConcurrency,
       EvictionPolicy policy, Clock clock) throws IOException {
-    LayerStore store = new LayerStore(layout, nodeLayerConcurrency, policy, clock);
+    return open(layout, volumesDir, nodeLayerConcurrency, policy, clock, ExpansionLimits.DEFAULT);
+  }
+
+  /** As above, with the bounds of tar layer extraction (docs/decisions/0820). */
+  public static LayerStore open(StoreLayout layout, Path volumesDir, int nodeLayerConcurrency,
+      EvictionPolicy policy, Clock clock, ExpansionLimits expansion) throws IOException {
+    LayerStore store = new LayerStore(layout, nodeLayerConcurrency, policy, clock, expansion);
     long start = System.nanoTime();
     StoreScan.Result scan = new StoreScan(layout, volumesDir).run();
     synchronized (store.lock) {
@@ -204,13 +213,18 @@ public final class LayerStore implements AutoCloseable {
     succeeded(flight, entry);
   }
 
-  /** Before failing a download for lack of space, evict unreferenced entries and try once more. */
+  /**
+   * Before failing a download for lack of space (ENOSPC, or an extraction beyond the space it
+   * had), evict unreferenced entries and try once more.
+   */
   private StoreEntry ingestMakingRoom(Flight flight, BlobFetcher fetcher) throws IOException {
     LayerRequest req = flight.request;
     try {
       return ingester.ingest(req, fetcher, p -> flight.partial = p);
     } catch (IOException e) {
-      if (!NoSpace.causedBy(e)) {
+      boolean shortOfSpace = NoSpace.causedBy(e) || (e instanceof ExpansionLimitException x
+          && x.bound() == ExpansionLimitException.Bound.SPACE);
+      if (!shortOfSpace) {
         throw e;
       }
       EvictionResult freed = evictUnreferenced(Long.MAX_VALUE, 0);
@@ -552,11 +566,20 @@ public final class LayerStore implements AutoCloseable {
 
   /** Free bytes (for an unprivileged writer) on the filesystem holding the store. */
   public long usableSpace() throws IOException {
+    return fileStore().getUsableSpace();
+  }
+
+  /** Size of the filesystem holding the store: no entry can ever be larger. */
+  public long filesystemSize() throws IOException {
+    return fileStore().getTotalSpace();
+  }
+
+  private FileStore fileStore() throws IOException {
     Path p = layout.root();
     while (p != null && !Files.exists(p)) {
       p = p.getParent();
     }
-    return Files.getFileStore(p == null ? layout.root() : p).getUsableSpace();
+    return Files.getFileStore(p == null ? layout.root() : p);
   }
 
   /** Applies the policy: size budget, then the disk high/low watermarks. */

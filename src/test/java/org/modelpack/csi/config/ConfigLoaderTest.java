@@ -274,4 +274,20 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> l.parse("pull_config: {parallel_download_connections: 17}"))
         .hasMessageContaining("pull_config.parallel_download_connections");
   }
+
+  @Test
+  void maxExpansionRatioDefaultsTo100AcceptsZeroAndRefusesNegativeNamingTheKey() {
+    ConfigLoader l = loader(Map.of());
+    assertThat(l.parse("{}").pull().maxExpansionRatio()).isEqualTo(100);
+    assertThat(l.parse("pull_config: {max_expansion_ratio: 0}").pull().maxExpansionRatio())
+        .isZero();
+    assertThat(l.parse("pull_config: {max_expansion_ratio: 1000}").pull().maxExpansionRatio())
+        .isEqualTo(1000);
+    assertThatThrownBy(() -> l.parse("pull_config: {max_expansion_ratio: -1}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("pull_config.max_expansion_ratio");
+    assertThatThrownBy(() -> l.parse("pull_config: {max_expansion_ratio: lots}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("pull_config.max_expansion_ratio");
+  }
 }

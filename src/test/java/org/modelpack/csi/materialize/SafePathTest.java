@@ -59,6 +59,54 @@ class SafePathTest {
   }
 
   @Test
+  void aSegmentOfExactly255BytesAndAPathOfExactly4096BytesAreAccepted() throws Exception {
+    String longest = "é".repeat(127) + "x"; // 255 bytes in UTF-8, 128 characters
+    assertThat(SafePath.resolve(root, longest, DIGEST).getFileName().toString())
+        .isEqualTo(longest);
+    String deep = ("d".repeat(254) + "/").repeat(16) + "f".repeat(4096 - 16 * 255);
+    assertThat(deep.length()).isEqualTo(4096);
+    SafePath.check(deep, DIGEST);
+  }
+
+  @Test
+  void anAcceptablePathThatWouldBeTooLongUnderItsRootIsRefusedWhenResolved() throws Exception {
+    String deep = ("d".repeat(254) + "/").repeat(16) + "f".repeat(10); // 4090 bytes
+    SafePath.check(deep, DIGEST);
+    assertThatThrownBy(() -> SafePath.resolve(root, deep, DIGEST))
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("bytes long where it is placed, more than the 4095 Linux allows");
+  }
+
+  @Test
+  void aSegmentOver255BytesIsRefusedEvenWhenItHasFewerCharacters() {
+    String name = "é".repeat(128); // 128 characters, 256 bytes
+    assertThatThrownBy(() -> SafePath.resolve(root, "dir/" + name, DIGEST))
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("segment of 256 bytes")
+        .hasMessageContaining(DIGEST);
+  }
+
+  @Test
+  void aPathOver4096BytesIsRefusedWithABoundedMessage() {
+    String path = ("a".repeat(99) + "/").repeat(50); // 5000 characters, short segments
+    assertThatThrownBy(() -> SafePath.resolve(root, path.substring(0, 4999), DIGEST))
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("4999 bytes long")
+        .hasMessageContaining("more characters)")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(500));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a\nb", "a\rb", "tab\there", "esc\u001b[31m", "del\u007f", "c1\u0085x"})
+  void controlCharactersAreRefusedAndShownEscaped(String rel) {
+    assertThatThrownBy(() -> SafePath.resolve(root, rel, DIGEST))
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("control character")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(rel.substring(rel.length() - 2)
+            .substring(0, 1).equals("x") ? "" : rel));
+  }
+
+  @Test
   void createDirectoriesCreatesEachMissingSegmentWith0755AndReportsThem() throws Exception {
     Files.createDirectory(root.resolve("a"));
     var created = SafePath.createDirectories(root, root.resolve("a/b/c"));

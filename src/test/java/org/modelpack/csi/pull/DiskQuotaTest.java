@@ -104,6 +104,23 @@ class DiskQuotaTest {
   }
 
   @Test
+  void aLayerDeclaringMoreThanTheWholeFilesystemIsRefusedEvenWithQuotasOff() throws Exception {
+    open();
+    long capacity = store.filesystemSize();
+    String digest = "sha256:" + "e".repeat(64);
+    LayerPlan huge = new LayerPlan(0, new Descriptor("application/vnd.cncf.model.weight.v1.raw",
+        digest, capacity + 1, Map.of()), LayerFormat.RAW, "huge.bin", null);
+    DriverException e = refused(() -> DiskQuota.off(store).check(plan(huge), false));
+    assertThat(e.kind()).isEqualTo(ErrorKind.RESOURCE_EXHAUSTED);
+    assertThat(e).hasMessageContaining("layer " + digest + " declares")
+        .hasMessageContaining("(" + (capacity + 1) + " bytes), more than the whole filesystem");
+    LayerPlan fits = new LayerPlan(0, new Descriptor("application/vnd.cncf.model.weight.v1.raw",
+        digest, capacity, Map.of()), LayerFormat.RAW, "fits.bin", null);
+    assertThatCode(() -> DiskQuota.off(store).check(plan(fits), false).close())
+        .doesNotThrowAnyException();
+  }
+
+  @Test
   void layersInTheStoreCostNothingAndSharedDigestsCountOnce() throws Exception {
     open();
     Blob a = blob(12 * (int) KIB, 1);
@@ -175,8 +192,11 @@ class DiskQuotaTest {
     DiskQuota quota = new DiskQuota(store, true, 0);
     assertThatCode(() -> quota.check(plan(blob(1024, 1).layer(0, "a.bin")), true))
         .doesNotThrowAnyException();
+    // More than is free, less than the filesystem (a larger one is refused with quotas off).
+    long free = store.usableSpace();
+    long size = free + (store.filesystemSize() - free) / 2;
     LayerPlan huge = new LayerPlan(0, new Descriptor("application/vnd.cncf.model.weight.v1.raw",
-        "sha256:" + "e".repeat(64), Long.MAX_VALUE / 2, Map.of()), LayerFormat.RAW, "h.bin", null);
+        "sha256:" + "e".repeat(64), size, Map.of()), LayerFormat.RAW, "h.bin", null);
     DriverException e = refused(() -> quota.check(plan(huge), true));
     assertThat(e.kind()).isEqualTo(ErrorKind.RESOURCE_EXHAUSTED);
     assertThat(e).hasMessageContaining("free space of the filesystem");

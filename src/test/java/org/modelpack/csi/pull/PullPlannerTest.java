@@ -104,6 +104,50 @@ class PullPlannerTest {
   }
 
   @Test
+  void negativeAndOverOnePebibyteDeclaredSizesAreRefusedNamingTheLayer() {
+    for (long size : new long[] {-1, Long.MIN_VALUE, (1L << 50) + 1, 1L << 62, Long.MAX_VALUE}) {
+      DriverException e = planFails(manifest("application/vnd.cncf.model.manifest.v1+json",
+          new Descriptor("application/vnd.cncf.model.weight.v1.raw", D1, size,
+              Map.of("org.cncf.model.filepath", "w.bin"))));
+      assertThat(e.kind()).as("size %d", size).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+      assertThat(e).as("size %d", size).hasMessageContaining(D1)
+          .hasMessageContaining(String.valueOf(size));
+    }
+  }
+
+  @Test
+  void declaredSizesSummingToMoreThanOnePebibyteAreRefused() {
+    Descriptor half = new Descriptor("application/vnd.cncf.model.weight.v1.tar", D1, 1L << 49,
+        Map.of());
+    Descriptor more = new Descriptor("application/vnd.cncf.model.weight.v1.tar", D2, 1, Map.of());
+    new PullPlanner().plan(manifest("application/vnd.cncf.model.manifest.v1+json", half, half));
+    DriverException e = planFails(manifest("application/vnd.cncf.model.manifest.v1+json",
+        half, half, more));
+    assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+    assertThat(e).hasMessageContaining("layer 2 (" + D2).hasMessageContaining("a model may have");
+  }
+
+  @Test
+  void hugeArtifactTextIsQuotedAsABoundedExcerpt() {
+    String mediaType = "application/vnd.cncf.model.weight.v1." + "x".repeat(1_000_000);
+    String path = "a/" + "b".repeat(5000);
+    String digest = "sha256:" + "z".repeat(100_000);
+    for (Descriptor d : List.of(
+        new Descriptor(mediaType, D1, 1, Map.of()),
+        raw(D1, path),
+        raw(digest, "w.bin"))) {
+      DriverException e = planFails(manifest("application/vnd.cncf.model.manifest.v1+json", d));
+      assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+      assertThat(e.getMessage()).hasSizeLessThan(1200).contains("more characters)");
+    }
+    DriverException notModel = planFails(new ResolvedManifest(REF, D2, new Manifest(2,
+        Manifest.OCI_MANIFEST, "x".repeat(100_000),
+        new Descriptor("y".repeat(100_000), D1, 2, Map.of()), List.of(), List.of(), Map.of()),
+        new byte[0]));
+    assertThat(notModel.getMessage()).hasSizeLessThan(600);
+  }
+
+  @Test
   void aFilterKeepsOnlyMatchingLayersAndTotalsCountKeptLayersOnly() {
     String d3 = "sha256:" + "3".repeat(64);
     PullPlan plan = new PullPlanner().plan(manifest("application/vnd.cncf.model.manifest.v1+json",

@@ -31,10 +31,12 @@ class ManifestSelectorTest {
   }
 
   @Test
-  void severalEntriesWithoutModelTypeAreRefused() {
+  void severalEntriesWithoutModelTypeAreRefusedAsAnArtifactThatIsNotAModel() {
     assertThatThrownBy(() -> ManifestSelector.select("reg/x:v1",
         index(entry('a', null), entry('b', "application/other"))))
-        .isInstanceOf(RegistryException.class)
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.kind())
+            .isEqualTo(RegistryException.Kind.INVALID_ARGUMENT))
+        .hasMessageContaining("is not a ModelPack model artifact")
         .hasMessageContaining("reg/x:v1")
         .hasMessageContaining("application/vnd.cncf.model.manifest.v1+json");
   }

@@ -1,10 +1,16 @@
 package org.modelpack.csi.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modelpack.csi.oci.Descriptor;
 
 class ParallelChunksTest {
+  @TempDir Path tmp;
+
   @Test
   void aboutEightChunksPerConnectionBetweenOneAnd64MiB() {
     assertThat(RegistryClient.chunkSize(1L << 30, 4)).isEqualTo(32L << 20);
@@ -12,5 +18,33 @@ class ParallelChunksTest {
     assertThat(RegistryClient.chunkSize(8_000_000, 4)).isEqualTo(1L << 20);
     assertThat(RegistryClient.chunkSize(100L << 30, 4)).isEqualTo(64L << 20);
     assertThat(RegistryClient.chunkSize(1L << 30, 16)).isEqualTo(8L << 20);
+  }
+
+  @Test
+  void anyDeclaredSizeGivesAChunkCountThatFitsAnArray() {
+    // 2^62 bytes in 64 MiB chunks was 2^36 chunks, 0 as an int: chunks[0] threw
+    // ArrayIndexOutOfBoundsException.
+    for (long size : new long[] {1, (4L << 40) + 1, 1L << 50, 1L << 62, Long.MAX_VALUE}) {
+      long chunk = RegistryClient.chunkSize(size, 4);
+      int count = RegistryClient.chunkCount(size, chunk);
+      assertThat(count).as("size %d", size).isBetween(1, RegistryClient.MAX_CHUNKS);
+      assertThat((count - 1) * chunk).as("size %d", size).isLessThan(size);
+    }
+  }
+
+  @Test
+  void aDescriptorDeclaringMoreThanOnePebibyteIsRefusedBeforeAnyRequest() throws Exception {
+    // Port 1 on loopback: nothing listens, so any request would fail as UNAVAILABLE instead.
+    try (RegistryClient client = new RegistryClient(RegistrySettings.defaults()
+        .withDockerConfigDir(tmp.resolve("no-docker-config")))) {
+      Descriptor huge = new Descriptor("application/vnd.cncf.model.weight.v1.raw",
+          "sha256:" + "a".repeat(64), 1L << 62, null);
+      assertThatThrownBy(() -> client.downloadBlob(Reference.parse("127.0.0.1:1/m/x:v1"), huge,
+          tmp.resolve("blob")))
+          .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.kind())
+              .isEqualTo(RegistryException.Kind.INVALID_ARGUMENT))
+          .hasMessageContaining(String.valueOf(1L << 62));
+      assertThat(tmp.resolve("blob")).doesNotExist();
+    }
   }
 }

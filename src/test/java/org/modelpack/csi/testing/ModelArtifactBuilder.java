@@ -174,8 +174,16 @@ public final class ModelArtifactBuilder {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String OCI_EMPTY_CONFIG = "application/vnd.oci.image.config.v1+json";
 
+  /** Writes a blob's bytes, streaming, into a file under the work directory. */
+  public interface BlobWriter {
+    void write(OutputStream out) throws IOException;
+  }
+
   private final Path workDir;
   private Family family = Family.CNCF;
+  private String artifactType;
+  private String configMediaType;
+  private java.util.function.Consumer<ObjectNode> manifestEdit = m -> { };
   private final List<Blob> layers = new ArrayList<>();
   private final List<PushedFile> files = new ArrayList<>();
   private boolean wrapInIndex;
@@ -303,6 +311,52 @@ public final class ModelArtifactBuilder {
     return this;
   }
 
+  /**
+   * A layer whose blob is exactly what {@code writer} writes, listed with {@code mediaType} and
+   * {@code annotations} as given: bytes that are not what the media type says, compressed
+   * bombs, hand-made tar headers.
+   */
+  public ModelArtifactBuilder blobLayer(String mediaType, Map<String, String> annotations,
+      BlobWriter writer) throws IOException {
+    Path file = newBlobFile("bin");
+    MessageDigest sha = sha256();
+    try (OutputStream out = new DigestOutputStream(
+        new BufferedOutputStream(Files.newOutputStream(file)), sha)) {
+      writer.write(out);
+    }
+    String digest = "sha256:" + HexFormat.of().formatHex(sha.digest());
+    layers.add(new Blob(file, new Descriptor(mediaType, digest, Files.size(file), annotations),
+        digest));
+    return this;
+  }
+
+  /**
+   * Makes the manifest list the last layer with {@code lie(descriptor)} instead (a wrong size
+   * or media type); the blob pushed stays the one written.
+   */
+  public ModelArtifactBuilder describeLastLayerAs(
+      java.util.function.UnaryOperator<Descriptor> lie) {
+    Blob last = layers.remove(layers.size() - 1);
+    layers.add(new Blob(last.file(), lie.apply(last.descriptor()), last.diffId()));
+    return this;
+  }
+
+  /**
+   * The manifest's artifactType and config media type (null artifactType: none), for artifacts
+   * that are not models; by default those of the family.
+   */
+  public ModelArtifactBuilder types(String artifactType, String configMediaType) {
+    this.artifactType = artifactType;
+    this.configMediaType = configMediaType;
+    return this;
+  }
+
+  /** Edits the manifest JSON before it is pushed (the registry must still accept it). */
+  public ModelArtifactBuilder editManifest(java.util.function.Consumer<ObjectNode> edit) {
+    this.manifestEdit = edit;
+    return this;
+  }
+
   /** Push the manifest inside an OCI index (tag points at the index). */
   public ModelArtifactBuilder wrapInIndex() {
     this.wrapInIndex = true;
@@ -327,9 +381,12 @@ public final class ModelArtifactBuilder {
     Blob config = configBlob();
     client.pushBlob(ref, config.file(), config.descriptor().digest());
     Manifest manifest = new Manifest(2, Manifest.OCI_MANIFEST,
-        "application/vnd." + family.id + ".model.manifest.v1+json", config.descriptor(),
+        configMediaType != null ? artifactType
+            : "application/vnd." + family.id + ".model.manifest.v1+json", config.descriptor(),
         layers.stream().map(Blob::descriptor).toList(), null, null);
-    byte[] manifestJson = JSON.writeValueAsBytes(manifest);
+    ObjectNode tree = JSON.valueToTree(manifest);
+    manifestEdit.accept(tree);
+    byte[] manifestJson = JSON.writeValueAsBytes(tree);
     if (!wrapInIndex) {
       String digest = client.pushManifest(ref, manifestJson, Manifest.OCI_MANIFEST);
       return new PushedArtifact(ref.withDigest(digest), digest, null, manifest, manifestJson,
@@ -380,8 +437,9 @@ public final class ModelArtifactBuilder {
     Path file = newBlobFile("json");
     Files.write(file, bytes);
     String digest = "sha256:" + HexFormat.of().formatHex(sha256().digest(bytes));
-    return new Blob(file, new Descriptor("application/vnd." + family.id
-        + ".model.config.v1+json", digest, bytes.length, null), digest);
+    return new Blob(file, new Descriptor(configMediaType != null ? configMediaType
+        : "application/vnd." + family.id + ".model.config.v1+json", digest, bytes.length, null),
+        digest);
   }
 
   private String mediaType(String kind, String variant) {

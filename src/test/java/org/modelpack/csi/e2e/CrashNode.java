@@ -1,9 +1,14 @@
 package org.modelpack.csi.e2e;
 
+import static org.awaitility.Awaitility.await;
+
 import csi.v1.Csi.NodePublishVolumeRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.admin.v1.EvictRequest;
 import org.modelpack.csi.csi.CsiClient;
@@ -22,13 +27,15 @@ final class CrashNode implements AutoCloseable {
   private final Path dir;
   private final Path config;
   private final Path socket;
+  private final String umask;
   private DriverProcess driver;
   private int starts;
 
-  private CrashNode(Path dir, Path config, Path socket) {
+  private CrashNode(Path dir, Path config, Path socket, String umask) {
     this.dir = dir;
     this.config = config;
     this.socket = socket;
+    this.umask = umask;
   }
 
   /**
@@ -36,6 +43,11 @@ final class CrashNode implements AutoCloseable {
    * everything in root_dir is the driver's data, checked strictly.
    */
   static CrashNode start(Path dir, Path dockerConfigDir) throws IOException {
+    return start(dir, dockerConfigDir, null);
+  }
+
+  /** As above, every start of the driver with {@code umask} (octal; null: the test's own). */
+  static CrashNode start(Path dir, Path dockerConfigDir, String umask) throws IOException {
     Path root = dir.resolve("root");
     Path socket = dir.resolve("plugin/csi.sock");
     Files.createDirectories(dir.resolve("pods"));
@@ -48,14 +60,14 @@ final class CrashNode implements AutoCloseable {
           concurrency: 4
           publish_wait_seconds: %d
         """.formatted(root, socket, dockerConfigDir, PUBLISH_WAIT_SECONDS));
-    CrashNode node = new CrashNode(dir, config, socket);
+    CrashNode node = new CrashNode(dir, config, socket, umask);
     node.launch();
     return node;
   }
 
   private void launch() throws IOException {
     starts++;
-    driver = DriverProcess.start(config, socket, log());
+    driver = DriverProcess.start(config, socket, log(), umask);
   }
 
   /** Starts the driver again on the same root_dir, after {@link #kill()}. */
@@ -73,6 +85,14 @@ final class CrashNode implements AutoCloseable {
 
   Path dir() {
     return dir;
+  }
+
+  Path config() {
+    return config;
+  }
+
+  Path socket() {
+    return socket;
   }
 
   Path rootDir() {
@@ -105,6 +125,25 @@ final class CrashNode implements AutoCloseable {
   void publish(String volumeId, CrashModels.Model model) {
     csi().node().withDeadlineAfter(PUBLISH_WAIT_SECONDS + 60, TimeUnit.SECONDS)
         .nodePublishVolume(publishRequest(volumeId, model));
+  }
+
+  /**
+   * Publishes as kubelet does until it gets an answer other than ABORTED ("pull in progress"),
+   * and throws that answer unless it is OK.
+   */
+  void publishUntilDone(String volumeId, CrashModels.Model model) {
+    await().atMost(Duration.ofSeconds(PUBLISH_WAIT_SECONDS * 3L))
+        .pollInterval(Duration.ofMillis(100)).until(() -> {
+          try {
+            publish(volumeId, model);
+            return true;
+          } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.ABORTED) {
+              return false;
+            }
+            throw e;
+          }
+        });
   }
 
   void unpublish(String volumeId) {

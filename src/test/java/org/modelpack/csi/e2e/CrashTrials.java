@@ -1,12 +1,9 @@
 package org.modelpack.csi.e2e;
 
-import static org.awaitility.Awaitility.await;
-
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -160,8 +157,7 @@ final class CrashTrials {
       CrashModels.Model model = c.model().apply(models);
       try {
         if (c.publish()) {
-          await().atMost(Duration.ofSeconds(CrashNode.PUBLISH_WAIT_SECONDS * 3L))
-              .pollInterval(Duration.ofMillis(100)).until(() -> publishedOrAborted(c, model));
+          node.publishUntilDone(c.volumeId(), model);
           published.put(c.volumeId(), model);
         } else {
           node.unpublish(c.volumeId());
@@ -182,18 +178,6 @@ final class CrashTrials {
         findings.add("retried " + c + " still answers ABORTED after "
             + CrashNode.PUBLISH_WAIT_SECONDS * 3 + " s");
       }
-    }
-  }
-
-  private boolean publishedOrAborted(Call c, CrashModels.Model model) {
-    try {
-      node.publish(c.volumeId(), model);
-      return true;
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.ABORTED) {
-        return false;
-      }
-      throw e;
     }
   }
 

@@ -10,6 +10,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.csi.CsiClient;
@@ -38,15 +39,12 @@ final class DriverProcess implements AutoCloseable {
   /**
    * Starts {@code serve --config config} and returns once the driver answers a Probe on
    * {@code socket}, that is once its start (and the cleanup of whatever a killed predecessor
-   * left) is over. Output goes to {@code log}.
+   * left) is over. Output goes to {@code log}; {@code umask} (octal, e.g. "000") is the one it
+   * runs with, null for the test's own.
    */
-  static DriverProcess start(Path config, Path socket, Path log) throws IOException {
-    Process p = new ProcessBuilder(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-jar", jar().toString(), "serve", "--config", config.toString()))
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+  static DriverProcess start(Path config, Path socket, Path log, String umask)
+      throws IOException {
+    Process p = launch(config, log, umask);
     try {
       // A killed driver leaves its socket file behind, and the new one may even get the same
       // inode number, so the file proves nothing: the driver is up when a connection to the
@@ -71,7 +69,19 @@ final class DriverProcess implements AutoCloseable {
     }
   }
 
-  private static boolean listening(Path socket) {
+  /** Starts {@code serve --config config} without waiting for anything. */
+  static Process launch(Path config, Path log, String umask) throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-jar", jar().toString(), "serve", "--config", config.toString()));
+    if (umask != null) {
+      command.addAll(0, List.of("/bin/sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
+    }
+    return new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+  }
+
+  static boolean listening(Path socket) {
     try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
       return true;
     } catch (IOException e) {

@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Nothing a killed process was in the middle of survives the next start: no temporary file of
@@ -57,7 +59,6 @@ final class LeftoverChecks {
       }
     }
     List<String> temps = new ArrayList<>();
-    List<String> writable = new ArrayList<>();
     Files.walkFileTree(rootDir, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a)
@@ -74,20 +75,11 @@ final class LeftoverChecks {
         return FileVisitResult.CONTINUE;
       }
 
-      private void note(Path p) throws IOException {
-        String rel = rootDir.relativize(p).toString();
+      private void note(Path p) {
         String name = p.getFileName().toString();
         boolean rootLock = p.getParent().equals(rootDir) && name.contains("lock");
         if (TEMP_NAME.matcher(name).matches() && !rootLock) {
-          temps.add(rel);
-        }
-        if (!Files.isSymbolicLink(p)) {
-          Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p,
-              LinkOption.NOFOLLOW_LINKS);
-          if (perms.contains(PosixFilePermission.GROUP_WRITE)
-              || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-            writable.add(rel);
-          }
+          temps.add(rootDir.relativize(p).toString());
         }
       }
     });
@@ -95,10 +87,35 @@ final class LeftoverChecks {
       findings.add(temps.size() + " temporary files survived the start: "
           + temps.stream().limit(SHOWN).toList());
     }
+    List<String> writable = writableByOthers(rootDir);
     if (!writable.isEmpty()) {
       findings.add(writable.size() + " paths under root_dir are group- or world-writable: "
           + writable.stream().limit(SHOWN).toList());
     }
     return findings;
+  }
+
+  /**
+   * {@code root_dir} itself and everything under it that group or others may write, each as
+   * "path (mode)". The driver's data must not depend on the umask it was started with.
+   */
+  static List<String> writableByOthers(Path rootDir) throws IOException {
+    List<String> writable = new ArrayList<>();
+    try (Stream<Path> all = Files.walk(rootDir)) {
+      for (Path p : all.toList()) {
+        if (Files.isSymbolicLink(p)) {
+          continue;
+        }
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p,
+            LinkOption.NOFOLLOW_LINKS);
+        if (perms.contains(PosixFilePermission.GROUP_WRITE)
+            || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+          String rel = rootDir.relativize(p).toString();
+          writable.add((rel.isEmpty() ? "root_dir" : rel) + " ("
+              + PosixFilePermissions.toString(perms) + ")");
+        }
+      }
+    }
+    return writable;
   }
 }

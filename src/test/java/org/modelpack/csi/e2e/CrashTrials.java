@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.core.ConditionTimeoutException;
 import org.modelpack.csi.e2e.CrashPhase.Call;
 import org.modelpack.csi.testing.FaultProxy;
@@ -23,11 +25,17 @@ import org.modelpack.csi.testing.FaultProxy;
  * what the checks compare the node with.
  */
 final class CrashTrials {
+  private static final Pattern OK_AFTER = Pattern.compile(" OK after (\\d+) ms");
   private static final Set<String> VOLUME_IDS =
       Set.of(CrashPhase.A, CrashPhase.B, CrashPhase.BYSTANDER);
 
-  /** Outcome of one trial; {@code findings} empty when the driver recovered completely. */
-  record Trial(String label, String calls, String atKill, List<String> findings) {}
+  /**
+   * Outcome of one trial; {@code findings} empty when the driver recovered completely.
+   * {@code completedInMillis}: how long the calls took when all of them finished before the
+   * kill, else -1.
+   */
+  record Trial(String label, String calls, String atKill, List<String> findings,
+      long completedInMillis) {}
 
   private final CrashModels models;
   private final Path scope;
@@ -71,6 +79,7 @@ final class CrashTrials {
     String outcomes = "not started";
     String atKill = "no kill";
     String listing = "";
+    long completedIn = -1;
     long t = System.nanoTime();
     try {
       if (phase.coldStore) {
@@ -99,6 +108,7 @@ final class CrashTrials {
         done.add(calls.get(i) + " " + running.get(i).get(60, TimeUnit.SECONDS));
       }
       outcomes = String.join(", ", done);
+      completedIn = completedIn(done);
       for (String o : done) {
         if (!o.contains(" OK ") && !o.contains(" UNAVAILABLE ")) {
           findings.add("a call failed before the kill: " + o);
@@ -129,7 +139,20 @@ final class CrashTrials {
           + String.join("\n", findings), listing, node.previousLog(), node.log());
       findings.add("evidence: " + file);
     }
-    return new Trial(label, outcomes, atKill, findings);
+    return new Trial(label, outcomes, atKill, findings, completedIn);
+  }
+
+  /** The slowest call's duration when every call answered OK, else -1. */
+  private static long completedIn(List<String> outcomes) {
+    long slowest = 0;
+    for (String o : outcomes) {
+      Matcher m = OK_AFTER.matcher(o);
+      if (!m.find()) {
+        return -1;
+      }
+      slowest = Math.max(slowest, Long.parseLong(m.group(1)));
+    }
+    return slowest;
   }
 
   /** One CSI call as kubelet makes it; returns its outcome and when it ended. */

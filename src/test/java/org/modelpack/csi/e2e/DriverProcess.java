@@ -93,10 +93,6 @@ final class DriverProcess implements AutoCloseable {
     return csi;
   }
 
-  long pid() {
-    return process.pid();
-  }
-
   boolean isAlive() {
     return process.isAlive();
   }

@@ -17,6 +17,7 @@ import org.modelpack.csi.admin.v1.GetVolumeResponse;
 import org.modelpack.csi.testing.FaultProxy;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
+import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.NodesWithRegistry;
 import org.modelpack.csi.testing.TestNode;
 
@@ -41,12 +42,7 @@ class VolumeAdminIT extends NodesWithRegistry {
   }
 
   private static Status.Code publishCode(TestNode node, NodePublishVolumeRequest req) {
-    try {
-      node.csi.node().nodePublishVolume(req);
-      return Status.Code.OK;
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode();
-    }
+    return CsiRequests.statusOf(() -> node.csi.node().nodePublishVolume(req)).getCode();
   }
 
   @Test

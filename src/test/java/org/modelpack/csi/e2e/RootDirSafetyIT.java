@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +94,10 @@ class RootDirSafetyIT {
           + Files.readString(secondLog));
     } else if (second.exitValue() == 0) {
       findings.add("the second driver exited with status 0, as if nothing were wrong");
+    } else if (!Files.readString(secondLog).contains("another model-csi-driver (pid ")
+        || Files.readString(secondLog).contains("\tat ")) {
+      findings.add("the second driver did not say in one line who holds the root_dir:\n"
+          + Files.readString(secondLog));
     }
 
     proxy.bandwidthLimit(0);
@@ -133,6 +138,17 @@ class RootDirSafetyIT {
     assertThat(LeftoverChecks.writableByOthers(node.rootDir()))
         .as("paths under root_dir that group or others may write (driver run with umask 000)")
         .isEmpty();
+    // What a pod sees through its mount is the model directory's own mode; the rest is the
+    // driver's alone (models pulled with credentials are nobody else's to read).
+    Path root = node.rootDir();
+    for (String dir : List.of("store", "store/blobs", "store/blobs/sha256", "store/trees",
+        "store/ingest", "store/refs", "store/manifests", "store/quarantine", "volumes",
+        "volumes/" + CrashPhase.A, "staging")) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(dir))))
+          .as(dir).isEqualTo("rwx------");
+    }
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
+        root.resolve("volumes").resolve(CrashPhase.A).resolve("model")))).isEqualTo("rwxr-xr-x");
   }
 
   @Test

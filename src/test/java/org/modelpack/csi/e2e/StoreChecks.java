@@ -27,7 +27,7 @@ final class StoreChecks {
   private static final String HEX = "[a-f0-9]{64}";
   private static final Set<String> READ_ONLY_FILE = Set.of("r--r--r--", "r-xr-xr-x");
   private static final Set<String> STORE_DIRS =
-      Set.of("blobs", "trees", "ingest", "manifests", "refs");
+      Set.of("blobs", "trees", "ingest", "manifests", "refs", "quarantine");
 
   private final Path store;
   private final Map<String, CrashModels.Layer> layers;
@@ -48,6 +48,7 @@ final class StoreChecks {
     c.manifests();
     c.refs();
     c.ingestIsEmpty();
+    c.nothingQuarantined();
     return c.findings;
   }
 
@@ -173,6 +174,15 @@ final class StoreChecks {
     if (!left.isEmpty()) {
       findings.add("store/ingest is not empty after the start: "
           + left.stream().map(p -> p.getFileName().toString()).limit(5).toList());
+    }
+  }
+
+  /** Every entry in the store is the driver's own: a crash must never make one look foreign. */
+  private void nothingQuarantined() throws IOException {
+    List<Path> moved = list(store.resolve("quarantine"));
+    if (!moved.isEmpty()) {
+      findings.add("store/quarantine holds " + moved.stream()
+          .map(p -> p.getFileName().toString()).limit(5).toList());
     }
   }
 

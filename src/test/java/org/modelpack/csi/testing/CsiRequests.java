@@ -43,6 +43,16 @@ public final class CsiRequests {
         .setTargetPath(target.toString()).build();
   }
 
+  /** How a call ended: {@link io.grpc.Status#OK} when it succeeded, its status when it failed. */
+  public static io.grpc.Status statusOf(Runnable call) {
+    try {
+      call.run();
+      return io.grpc.Status.OK;
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
+
   public static String sha256(Path file) throws IOException {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -9,7 +9,6 @@ import static org.modelpack.csi.testing.CsiRequests.unpublish;
 
 import csi.v1.Csi.NodePublishVolumeRequest;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,12 +73,7 @@ class BackgroundPullIT {
   }
 
   static Status callPublish(NodePublishVolumeRequest req) {
-    try {
-      csi.node().nodePublishVolume(req);
-      return Status.OK;
-    } catch (StatusRuntimeException e) {
-      return e.getStatus();
-    }
+    return org.modelpack.csi.testing.CsiRequests.statusOf(() -> csi.node().nodePublishVolume(req));
   }
 
   @Test

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.modelpack.csi.testing.CsiRequests.isMountPoint;
 import static org.modelpack.csi.testing.CsiRequests.publish;
 import static org.modelpack.csi.testing.CsiRequests.sha256;
+import static org.modelpack.csi.testing.CsiRequests.statusOf;
 import static org.modelpack.csi.testing.CsiRequests.unpublish;
 
 import csi.v1.Csi.NodePublishVolumeRequest;
 import csi.v1.Csi.VolumeCapability;
 import csi.v1.Csi.VolumeCapability.AccessMode;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,21 +61,11 @@ class NodeSafetyIT extends NodesWithRegistry {
   }
 
   private static Status.Code codeOf(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode();
-    }
-    throw new AssertionError("call succeeded");
+    return statusOf(call).getCode();
   }
 
   private static String messageOf(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getDescription();
-    }
-    throw new AssertionError("call succeeded");
+    return String.valueOf(statusOf(call).getDescription());
   }
 
   private static void assertServesModel(Path target) throws IOException {

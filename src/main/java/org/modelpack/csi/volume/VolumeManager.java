@@ -126,7 +126,8 @@ public final class VolumeManager implements AutoCloseable {
   public void unpublish(String volumeId, Path target) {
     locked(volumeId, () -> {
       PullJob job = jobs.get(volumeId);
-      if (job != null && job.askedFor(target.toString())) {
+      boolean pullForThisTarget = job != null && job.askedFor(target.toString());
+      if (pullForThisTarget) {
         jobs.remove(volumeId, job);
         if (!job.isDone()) {
           log.info("volume {}: unpublished while pulling; cancelling the pull", volumeId);
@@ -134,9 +135,14 @@ public final class VolumeManager implements AutoCloseable {
         }
       }
       Path volumeDir = volumeDir(volumeId);
+      Optional<VolumeStatus> status = statuses.read(volumeDir);
       Optional<List<String>> remaining = targets.unmount(volumeId, volumeDir.resolve(MODEL_DIR),
-          target, statuses.read(volumeDir));
-      if (remaining.isPresent() && remaining.get().isEmpty() && !jobs.containsKey(volumeId)) {
+          target, status);
+      // Unused once its last target is gone, or when the pull this target asked for (finished
+      // or cancelled, never mounted) was all it had.
+      boolean unused = remaining.map(List::isEmpty).orElse(pullForThisTarget
+          && status.map(s -> s.targetPaths().isEmpty()).orElse(true));
+      if (unused && !jobs.containsKey(volumeId)) {
         removeVolume(volumeId);
         log.info("volume {} unpublished from {} and removed", volumeId, target);
       }

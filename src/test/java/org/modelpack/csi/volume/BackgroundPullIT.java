@@ -9,6 +9,7 @@ import static org.modelpack.csi.testing.CsiRequests.unpublish;
 
 import csi.v1.Csi.NodePublishVolumeRequest;
 import io.grpc.Status;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -133,6 +134,23 @@ class BackgroundPullIT {
     assertThat(target).doesNotExist();
     await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
         .until(() -> !root.resolve("volumes/csi-cancel").toFile().exists());
+  }
+
+  @Test
+  void unpublishAfterAPullFinishedButBeforeItsMountRemovesTheVolume() throws Exception {
+    push("finished", 100_000, 7);
+    Path target = tmp.resolve("pods/finished/model");
+    Status first = callPublish(publish("csi-finished", target,
+        registry.host() + "/models/finished:v1").build());
+    assertThat(first.getCode()).isEqualTo(Status.Code.ABORTED);
+    Path status = root.resolve("volumes/csi-finished/status.json");
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+        .until(() -> Files.exists(status) && Files.readString(status).contains("PULL_SUCCEEDED"));
+
+    csi.node().nodeUnpublishVolume(unpublish("csi-finished", target));
+
+    assertThat(root.resolve("volumes/csi-finished")).doesNotExist();
+    assertThat(plugin.store().entries()).allMatch(e -> !e.volumes().contains("csi-finished"));
   }
 
   @Test

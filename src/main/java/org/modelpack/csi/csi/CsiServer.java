@@ -26,6 +26,10 @@ import org.slf4j.LoggerFactory;
 public final class CsiServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CsiServer.class);
 
+  /** The socket's directory, when the driver creates it: kubelet and the registrar reach it. */
+  public static final java.util.Set<java.nio.file.attribute.PosixFilePermission> SOCKET_DIR =
+      PosixFilePermissions.fromString("rwxr-x---");
+
   private final Path socket;
   private final Server server;
   private final EventLoopGroup boss;
@@ -46,7 +50,7 @@ public final class CsiServer implements AutoCloseable {
    */
   public static CsiServer start(Path socket, List<BindableService> services) throws IOException {
     Path dir = socket.toAbsolutePath().getParent();
-    Dirs.create(dir, PosixFilePermissions.fromString("rwxr-x---"));
+    Dirs.create(dir, SOCKET_DIR);
     if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
       if (!Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
           LinkOption.NOFOLLOW_LINKS).isOther()) { // a socket is "other" to NIO

@@ -85,7 +85,8 @@ public final class Dirs {
     }
     requireOwned(real);
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(real);
-    if (perms.remove(PosixFilePermission.GROUP_WRITE) | perms.remove(PosixFilePermission.OTHERS_WRITE)) {
+    if (perms.removeAll(Set.of(PosixFilePermission.GROUP_WRITE,
+        PosixFilePermission.OTHERS_WRITE))) {
       Files.setPosixFilePermissions(real, perms);
     }
     return real;

@@ -44,9 +44,6 @@ public final class NodePlugin implements AutoCloseable {
   private final CsiServer server;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
-  /** The socket's directory, when the driver creates it: kubelet and the registrar reach it. */
-  private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> SOCKET_DIR =
-      java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---");
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
       VolumeManager volumes, CsiServer server, List<AutoCloseable> locks) {
@@ -82,8 +79,8 @@ public final class NodePlugin implements AutoCloseable {
     // Real paths: the mount table shows real paths, and volumes are matched against it.
     Path volumesDir = Dirs.own(root.resolve("volumes"), Dirs.PRIVATE).toRealPath();
     Path stagingDir = Dirs.own(root.resolve("staging"), Dirs.PRIVATE);
-    Path socketDir = Dirs.create(config.csiEndpoint().toAbsolutePath().getParent(), SOCKET_DIR)
-        .toRealPath();
+    Path socketDir = Dirs.create(config.csiEndpoint().toAbsolutePath().getParent(),
+        CsiServer.SOCKET_DIR).toRealPath();
     HashWarmup.startInBackground();
     MountTable mounts = new MountTable();
     // Clears staging mounts a previous process left, before they could make a volume look used.

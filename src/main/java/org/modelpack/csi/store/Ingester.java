@@ -57,12 +57,7 @@ final class Ingester {
           Files.setLastModifiedTime(partial, FileTime.from(req.mtime()));
         }
         ReadOnly.file(partial, req.executable());
-        if (!moveIntoPlace(partial, target) && !trustedBlob(target, key, size)) {
-          EntryTrust.quarantine(layout, target, "found in place of a download");
-          if (!moveIntoPlace(partial, target)) {
-            throw new IOException("store entry " + target + " keeps being replaced");
-          }
-        }
+        placeTrusted(partial, target, () -> untrustedBlob(target, key, size));
         return new StoreEntry(key, target, size);
       }
       Path tree = layout.ingest().resolve(unique + ".tree");
@@ -73,15 +68,7 @@ final class Ingester {
         long size = ReadOnly.tree(tree);
         FileTrees.writeAtomically(layout.treeMeta(key),
             JSON.writeValueAsBytes(Map.of("digest", key.digest(), "size", size)));
-        if (!moveIntoPlace(tree, target)) {
-          Optional<String> problem = EntryTrust.treeProblem(target, layout.treeMeta(key));
-          if (problem.isPresent()) {
-            EntryTrust.quarantine(layout, target, problem.get());
-            if (!moveIntoPlace(tree, target)) {
-              throw new IOException("store entry " + target + " keeps being replaced");
-            }
-          }
-        }
+        placeTrusted(tree, target, () -> EntryTrust.treeProblem(target, layout.treeMeta(key)));
         return new StoreEntry(key, target, size);
       } finally {
         ReadOnly.makeDeletable(tree);
@@ -92,14 +79,37 @@ final class Ingester {
     }
   }
 
+  private interface ProblemCheck {
+    Optional<String> find() throws IOException;
+  }
+
   /**
-   * An entry already in place when a download of the same key finished: another ingest of this
-   * process won the race (and then it is this driver's, read-only, and hashes to its name), or
-   * someone planted it, which must never be served.
+   * Puts a verified download at its entry's path. An entry already there (another ingest of
+   * this process won the race, or someone planted it) stays only if {@code problem} finds
+   * nothing wrong with it; otherwise it is quarantined and the download takes its place.
    */
-  private static boolean trustedBlob(Path target, LayerKey key, long size) throws IOException {
-    return EntryTrust.blobProblem(target).isEmpty() && Files.size(target) == size
-        && EntryTrust.hashesTo(target, key.digest());
+  private void placeTrusted(Path from, Path to, ProblemCheck problem) throws IOException {
+    if (moveIntoPlace(from, to)) {
+      return;
+    }
+    Optional<String> wrong = problem.find();
+    if (wrong.isPresent()) {
+      EntryTrust.quarantine(layout, to, wrong.get());
+      if (!moveIntoPlace(from, to)) {
+        throw new IOException("store entry " + to + " keeps being replaced");
+      }
+    }
+  }
+
+  /** Why a blob found at an entry's path is not the driver's download of it, if it is not. */
+  private static Optional<String> untrustedBlob(Path target, LayerKey key, long size)
+      throws IOException {
+    Optional<String> problem = EntryTrust.blobProblem(target);
+    if (problem.isPresent()) {
+      return problem;
+    }
+    return Files.size(target) == size && EntryTrust.hashesTo(target, key.digest())
+        ? Optional.empty() : Optional.of("its content is not " + key.digest());
   }
 
   /**

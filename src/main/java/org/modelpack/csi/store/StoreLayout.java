@@ -39,9 +39,9 @@ public record StoreLayout(Path root) {
     return root.resolve("quarantine");
   }
 
-  /** The store's fixed directories, each 0700. */
-  public java.util.List<Path> directories() {
-    return java.util.List.of(root, blobs(), trees(), ingest(), manifests(), refs(), quarantine());
+  /** The fixed directories inside the store, each 0700 like the store itself. */
+  public java.util.List<Path> subdirectories() {
+    return java.util.List.of(blobs(), trees(), ingest(), manifests(), refs(), quarantine());
   }
 
   public Path manifests() {

@@ -48,7 +48,7 @@ final class StoreScan {
 
   Result run() throws IOException {
     Dirs.create(layout.root(), Dirs.PRIVATE);
-    for (Path dir : layout.directories().subList(1, layout.directories().size())) {
+    for (Path dir : layout.subdirectories()) {
       Dirs.own(dir, Dirs.PRIVATE);
     }
     clearIngest();

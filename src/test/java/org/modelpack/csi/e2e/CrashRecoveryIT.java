@@ -15,17 +15,12 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.e2e.CrashPhase.Operation;
 import org.modelpack.csi.e2e.CrashTrials.Trial;
 import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
-import org.modelpack.csi.testing.FaultProxy;
-import org.modelpack.csi.testing.RegistryServer;
 
 /**
  * Issue 8, the crash suite: the packaged driver is killed with SIGKILL at random points of
@@ -40,33 +35,15 @@ import org.modelpack.csi.testing.RegistryServer;
  * trial is reported in one assertion message at the end, and leaves an evidence file (what the
  * kill left on disk, both drivers' logs) under {@code target/crash-suite/}.
  */
-class CrashRecoveryIT {
+class CrashRecoveryIT extends CrashSuiteRegistry {
   private static final long DEFAULT_BANDWIDTH = 24L << 20;
   private static final Path EVIDENCE =
       Path.of(System.getProperty("crash.evidence", "target/crash-suite"));
-
-  @TempDir static Path tmp;
-  static RegistryServer registry;
-  static FaultProxy proxy;
-  static CrashModels models;
 
   private final ExecutorService callers = Executors.newCachedThreadPool();
   private CrashTrials trials;
   private CrashNode node;
   private int nodeCount;
-
-  @BeforeAll
-  static void registryAndModels() throws Exception {
-    registry = RegistryServer.start(tmp.resolve("registry"));
-    proxy = FaultProxy.start(registry.host());
-    models = CrashModels.push(tmp.resolve("artifacts"), registry.host(), proxy.host(),
-        tmp.resolve("docker"));
-  }
-
-  @AfterAll
-  static void stopRegistry() throws Exception {
-    Closeables.closeAll(proxy, registry);
-  }
 
   @AfterEach
   void stopDriverAndUnmount() throws Exception {

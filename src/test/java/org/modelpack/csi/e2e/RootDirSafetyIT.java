@@ -14,16 +14,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.csi.CsiClient;
 import org.modelpack.csi.testing.Closeables;
 import org.modelpack.csi.testing.CsiRequests;
-import org.modelpack.csi.testing.FaultProxy;
-import org.modelpack.csi.testing.RegistryServer;
 
 /**
  * The crash suite's companions: what a restart may and may not do to a root_dir. A restart
@@ -33,31 +28,13 @@ import org.modelpack.csi.testing.RegistryServer;
  * deletes the running one's pulls as if they were a dead one's. And the directories a start
  * creates or re-creates must not depend on the umask the driver inherits.
  */
-class RootDirSafetyIT {
+class RootDirSafetyIT extends CrashSuiteRegistry {
   /** Slow enough that a pull of the big model lasts seconds: the second driver starts in it. */
   private static final long SLOW = 2L << 20;
-
-  @TempDir static Path tmp;
-  static RegistryServer registry;
-  static FaultProxy proxy;
-  static CrashModels models;
 
   private final ExecutorService callers = Executors.newCachedThreadPool();
   private CrashNode node;
   private Process second;
-
-  @BeforeAll
-  static void registryAndModels() throws Exception {
-    registry = RegistryServer.start(tmp.resolve("registry"));
-    proxy = FaultProxy.start(registry.host());
-    models = CrashModels.push(tmp.resolve("artifacts"), registry.host(), proxy.host(),
-        tmp.resolve("docker"));
-  }
-
-  @AfterAll
-  static void stopRegistry() throws Exception {
-    Closeables.closeAll(proxy, registry);
-  }
 
   @AfterEach
   void stopDriversAndUnmount() throws Exception {

@@ -2,7 +2,6 @@ package org.modelpack.csi.testing;
 
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -37,7 +36,7 @@ public final class HostileArtifacts {
 
   public static BlobWriter gzip(BlobWriter inner) {
     return out -> {
-      try (GZIPOutputStream gz = new GZIPOutputStream(keepOpen(out), 64 * 1024)) {
+      try (GZIPOutputStream gz = new GZIPOutputStream(ModelArtifactBuilder.nonClosing(out), 64 * 1024)) {
         inner.write(gz);
       }
     };
@@ -45,7 +44,7 @@ public final class HostileArtifacts {
 
   public static BlobWriter zstd(BlobWriter inner) {
     return out -> {
-      try (ZstdOutputStream z = new ZstdOutputStream(keepOpen(out))) {
+      try (ZstdOutputStream z = new ZstdOutputStream(ModelArtifactBuilder.nonClosing(out))) {
         inner.write(z);
       }
     };
@@ -143,17 +142,4 @@ public final class HostileArtifacts {
     }
   }
 
-  private static OutputStream keepOpen(OutputStream out) {
-    return new FilterOutputStream(out) {
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-      }
-
-      @Override
-      public void close() throws IOException {
-        flush();
-      }
-    };
-  }
 }

@@ -472,7 +472,7 @@ public final class ModelArtifactBuilder {
   }
 
   /** Lets an inner stream be closed (to flush its trailer) without closing the outer one. */
-  private static OutputStream nonClosing(OutputStream out) {
+  static OutputStream nonClosing(OutputStream out) {
     return new FilterOutputStream(out) {
       @Override
       public void write(byte[] b, int off, int len) throws IOException {

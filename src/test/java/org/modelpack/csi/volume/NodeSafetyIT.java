@@ -1,7 +1,6 @@
 package org.modelpack.csi.volume;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.modelpack.csi.testing.CsiRequests.isMountPoint;
 import static org.modelpack.csi.testing.CsiRequests.publish;
 import static org.modelpack.csi.testing.CsiRequests.sha256;

@@ -52,16 +52,7 @@ public final class HostileArtifacts {
 
   /** {@code n} pseudo-random bytes from {@code seed}: incompressible. */
   public static BlobWriter noise(long n, long seed) {
-    return out -> {
-      SplittableRandom random = new SplittableRandom(seed);
-      byte[] buf = new byte[64 * 1024];
-      for (long left = n; left > 0; ) {
-        int k = (int) Math.min(buf.length, left);
-        random.nextBytes(buf);
-        out.write(buf, 0, k);
-        left -= k;
-      }
-    };
+    return ModelArtifactBuilder.Content.generated(n, seed)::writeTo;
   }
 
   public static BlobWriter bytes(byte[] b) {

@@ -1,12 +1,12 @@
 package org.modelpack.csi.admin;
 
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.Optional;
 import org.modelpack.csi.admin.v1.GetVolumeRequest;
 import org.modelpack.csi.admin.v1.GetVolumeResponse;
 import org.modelpack.csi.admin.v1.VolumeAdminGrpc;
+import org.modelpack.csi.csi.GrpcErrors;
 import org.modelpack.csi.error.DriverException;
+import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.volume.VolumeManager;
 import org.modelpack.csi.volume.VolumeView;
 
@@ -20,31 +20,21 @@ public final class VolumeAdminService extends VolumeAdminGrpc.VolumeAdminImplBas
 
   @Override
   public void getVolume(GetVolumeRequest request, StreamObserver<GetVolumeResponse> observer) {
-    Optional<VolumeView> view;
-    try {
-      view = volumes.describe(request.getVolumeId());
-    } catch (DriverException e) { // an unsafe volume id
-      observer.onError(Status.fromCode(Status.Code.valueOf(e.kind().name()))
-          .withDescription(e.getMessage()).asRuntimeException());
-      return;
-    }
-    if (view.isEmpty()) {
-      observer.onError(Status.NOT_FOUND.withDescription("volume " + request.getVolumeId()
-          + " is not known on this node").asRuntimeException());
-      return;
-    }
-    VolumeView v = view.get();
-    GetVolumeResponse.Builder b = GetVolumeResponse.newBuilder()
-        .setVolumeId(v.volumeId())
-        .setState(v.state().name())
-        .setReference(v.reference() == null ? "" : v.reference())
-        .addAllTargetPaths(v.targetPaths())
-        .setDoneBytes(v.doneBytes())
-        .setTotalBytes(v.totalBytes());
-    if (v.error() != null) {
-      b.setError(v.error());
-    }
-    observer.onNext(b.build());
-    observer.onCompleted();
+    GrpcErrors.respond("GetVolume " + request.getVolumeId(), observer, () -> {
+      VolumeView v = volumes.describe(request.getVolumeId()).orElseThrow(() ->
+          new DriverException(ErrorKind.NOT_FOUND, "volume " + request.getVolumeId()
+              + " is not known on this node"));
+      GetVolumeResponse.Builder b = GetVolumeResponse.newBuilder()
+          .setVolumeId(v.volumeId())
+          .setState(v.state().name())
+          .setReference(v.reference() == null ? "" : v.reference())
+          .addAllTargetPaths(v.targetPaths())
+          .setDoneBytes(v.doneBytes())
+          .setTotalBytes(v.totalBytes());
+      if (v.error() != null) {
+        b.setError(v.error());
+      }
+      return b.build();
+    });
   }
 }

@@ -9,8 +9,11 @@ import org.modelpack.csi.error.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs a call and turns its outcome into a gRPC response or a status with the right code. */
-final class GrpcErrors {
+/**
+ * Runs a call and turns its outcome into a gRPC response or a status with the right code. Every
+ * service on the socket answers through it (the CSI ones and the operator's).
+ */
+public final class GrpcErrors {
   private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
   /**
    * Longest status description sent. Messages quote artifact text, which is bounded where it is
@@ -48,7 +51,7 @@ final class GrpcErrors {
     return text.substring(0, head) + marker + text.substring(text.length() - KEPT_TAIL_CHARS);
   }
 
-  static <T> void respond(String method, StreamObserver<T> observer, Supplier<T> call) {
+  public static <T> void respond(String method, StreamObserver<T> observer, Supplier<T> call) {
     long start = System.nanoTime();
     T response;
     try {

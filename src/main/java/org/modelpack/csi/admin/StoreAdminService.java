@@ -10,14 +10,14 @@ import org.modelpack.csi.admin.v1.StoreCounters;
 import org.modelpack.csi.admin.v1.StoreEntryInfo;
 import org.modelpack.csi.store.EntryInfo;
 import org.modelpack.csi.store.EvictionResult;
-import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.StoreInventory;
 import org.modelpack.csi.store.StoreStats;
 
 /** Lists and evicts layer-store entries for operators (the CLI's {@code store} commands). */
 public final class StoreAdminService extends StoreAdminGrpc.StoreAdminImplBase {
-  private final LayerStore store;
+  private final StoreInventory store;
 
-  public StoreAdminService(LayerStore store) {
+  public StoreAdminService(StoreInventory store) {
     this.store = store;
   }
 
@@ -25,7 +25,7 @@ public final class StoreAdminService extends StoreAdminGrpc.StoreAdminImplBase {
   public void listEntries(ListEntriesRequest request,
       StreamObserver<ListEntriesResponse> observer) {
     ListEntriesResponse.Builder b = ListEntriesResponse.newBuilder()
-        .setStoreDir(store.layout().root().toString());
+        .setStoreDir(store.root().toString());
     long total = 0;
     for (EntryInfo e : store.entries()) {
       total += e.size();

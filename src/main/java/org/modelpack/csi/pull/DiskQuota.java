@@ -9,7 +9,7 @@ import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.store.EvictionResult;
 import org.modelpack.csi.store.LayerKey;
-import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.StoreCapacity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class DiskQuota {
   private static final Logger log = LoggerFactory.getLogger(DiskQuota.class);
 
-  private final LayerStore store;
+  private final StoreCapacity store;
   private final boolean enabled;
   private final long limitBytes;
 
@@ -38,13 +38,13 @@ public final class DiskQuota {
    * @param enabled {@code features.check_disk_quota}: without it no volume is checked
    * @param limitBytes {@code features.disk_usage_limit}; 0 = the filesystem's free space
    */
-  public DiskQuota(LayerStore store, boolean enabled, long limitBytes) {
+  public DiskQuota(StoreCapacity store, boolean enabled, long limitBytes) {
     this.store = store;
     this.enabled = enabled;
     this.limitBytes = limitBytes;
   }
 
-  public static DiskQuota off(LayerStore store) {
+  public static DiskQuota off(StoreCapacity store) {
     return new DiskQuota(store, false, 0);
   }
 
@@ -88,7 +88,7 @@ public final class DiskQuota {
     long available = available(present);
     if (need > available) {
       Set<LayerKey> keep = plan.uniqueEntries().keySet();
-      EvictionResult freed = store.evictUnreferenced(store.size() - (need - available), 100, keep);
+      EvictionResult freed = store.freeUp(need - available, keep);
       if (!freed.evicted().isEmpty()) {
         log.info("model {}: evicted {} unreferenced entries ({}) to make room", plan.reference(),
             freed.evicted().size(), ByteSize.format(freed.bytesFreed()));
@@ -104,7 +104,7 @@ public final class DiskQuota {
           + ByteSize.format(Math.max(0, available)) + " of disk quota is available ("
           + (limitBytes > 0 ? "features.disk_usage_limit " + ByteSize.format(limitBytes)
               + ", of which the layer store uses " + ByteSize.format(store.committedBytes())
-              : "free space of the filesystem holding " + store.layout().root()) + ")");
+              : "free space of the filesystem holding " + store.root()) + ")");
     }
     log.debug("model {}: quota check passed: needs {} of {} available", plan.reference(),
         ByteSize.format(need), ByteSize.format(available));
@@ -128,9 +128,9 @@ public final class DiskQuota {
   private void refuseLayersLargerThanTheFilesystem(PullPlan plan, Set<LayerKey> present) {
     long capacity;
     try {
-      capacity = store.filesystemSize();
+      capacity = store.diskSpace().total();
     } catch (IOException e) {
-      log.warn("cannot read the size of the filesystem holding {}: {}", store.layout().root(),
+      log.warn("cannot read the size of the filesystem holding {}: {}", store.root(),
           e.getMessage());
       return;
     }
@@ -139,7 +139,7 @@ public final class DiskQuota {
         throw new DriverException(ErrorKind.RESOURCE_EXHAUSTED, "model " + plan.reference()
             + ": layer " + key.digest() + " declares " + ByteSize.format(size) + " (" + size
             + " bytes), more than the whole filesystem holding the layer store "
-            + store.layout().root() + " (" + ByteSize.format(capacity) + ")");
+            + store.root() + " (" + ByteSize.format(capacity) + ")");
       }
     });
   }
@@ -170,10 +170,10 @@ public final class DiskQuota {
       return limitBytes - store.committedBytes() - promised;
     }
     try {
-      return store.usableSpace() - promised;
+      return store.diskSpace().usable() - promised;
     } catch (IOException e) {
       throw new DriverException(ErrorKind.INTERNAL, "cannot read the free space of "
-          + store.layout().root() + ": " + e.getMessage(), e);
+          + store.root() + ": " + e.getMessage(), e);
     }
   }
 

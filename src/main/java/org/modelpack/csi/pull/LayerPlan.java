@@ -3,6 +3,7 @@ package org.modelpack.csi.pull;
 import org.modelpack.csi.error.Excerpt;
 import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
+import org.modelpack.csi.store.LayerRequest;
 import org.modelpack.csi.modelpack.ModelAnnotations;
 import org.modelpack.csi.oci.Descriptor;
 
@@ -23,5 +24,11 @@ public record LayerPlan(int index, Descriptor layer, LayerFormat format, String 
     String named = path != null ? path : ModelAnnotations.filePath(layer).orElse(null);
     return "layer " + index + " (" + layer.digest()
         + (named == null ? "" : ", " + Excerpt.of(named, 100)) + ")";
+  }
+
+  /** What the store is asked for to place this layer. */
+  public LayerRequest storeRequest() {
+    return new LayerRequest(layer.digest(), format, layer.size(),
+        metadata != null && metadata.executable(), metadata == null ? null : metadata.mtime());
   }
 }

@@ -34,7 +34,7 @@ public record PullPlan(Reference reference, String manifestDigest, List<LayerPla
   public Map<LayerKey, Long> uniqueEntries() {
     Map<LayerKey, Long> entries = new LinkedHashMap<>();
     for (LayerPlan l : layers) {
-      entries.putIfAbsent(ModelPuller.request(l).key(), l.layer().size());
+      entries.putIfAbsent(l.storeRequest().key(), l.layer().size());
     }
     return entries;
   }

@@ -2,10 +2,11 @@ package org.modelpack.csi.pull;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.modelpack.csi.store.LayerProgress;
 import org.modelpack.csi.store.Ticket;
 
 /** Bytes of a model on the node so far, read while its pull runs (for status and ABORTED). */
-public final class PullProgress {
+public final class PullProgress implements LayerProgress {
   private volatile long totalBytes = -1;
   private final List<Tracked> layers = new CopyOnWriteArrayList<>();
 
@@ -21,7 +22,8 @@ public final class PullProgress {
     totalBytes = -1;
   }
 
-  void track(Ticket ticket, long size) {
+  @Override
+  public void track(Ticket ticket, long size) {
     layers.add(new Tracked(ticket, size));
   }
 

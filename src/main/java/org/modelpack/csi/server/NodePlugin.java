@@ -20,6 +20,7 @@ import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.DiskQuota;
 import org.modelpack.csi.pull.ModelPuller;
+import org.modelpack.csi.registry.MirroredRegistry;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.registry.RetryPolicy;
@@ -99,9 +100,10 @@ public final class NodePlugin implements AutoCloseable {
             config.cache().highWatermarkPercent(), config.cache().lowWatermarkPercent()),
         Clock.systemUTC(), new ExpansionLimits(pull.maxExpansionRatio(),
             config.features().diskUsageLimitBytes()));
-    ModelPuller puller = new ModelPuller(registry, store, config.pull().concurrency(),
-        Clock.systemUTC(), new DiskQuota(store, config.features().checkDiskQuota(),
-            config.features().diskUsageLimitBytes())).withMirrors(config.pull().mirrors());
+    ModelPuller puller = new ModelPuller(
+        new MirroredRegistry(registry, config.pull().mirrors()), store,
+        config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
+            config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()));

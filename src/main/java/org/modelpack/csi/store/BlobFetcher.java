@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Writes a layer's blob to {@code destination}, verified (size and digest) and synced, or
- * throws. The store never talks to registries itself; each requester brings its own fetcher
- * (its own registry, credentials, mirrors).
+ * One requester's way to write one layer's blob to {@code destination}, synced, or throw: its
+ * {@link org.modelpack.csi.oci.BlobSource} (its registry, credentials, mirrors) bound to the
+ * layer. A flight whose owner fails is taken over with the next waiter's fetcher.
  */
 @FunctionalInterface
-public interface BlobFetcher {
+interface BlobFetcher {
   void fetch(Path destination) throws IOException;
 }

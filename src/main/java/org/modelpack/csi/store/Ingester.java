@@ -34,11 +34,10 @@ final class Ingester {
     this.budgets = budgets;
   }
 
-  StoreEntry ingest(LayerRequest req, BlobFetcher fetcher) throws IOException {
-    return ingest(req, fetcher, p -> { });
-  }
-
-  /** As above; {@code partialFile} learns where the download is written, for progress. */
+  /**
+   * Fetches, verifies and places one entry; {@code partialFile} learns where the download is
+   * written, for progress.
+   */
   StoreEntry ingest(LayerRequest req, BlobFetcher fetcher,
       java.util.function.Consumer<Path> partialFile) throws IOException {
     LayerKey key = req.key();
@@ -51,6 +50,7 @@ final class Ingester {
     try {
       partialFile.accept(partial);
       fetcher.fetch(partial);
+      verify(partial, req);
       if (key.kind() == EntryKind.BLOB) {
         long size = Files.size(partial);
         if (req.mtime() != null) {
@@ -76,6 +76,18 @@ final class Ingester {
       }
     } finally {
       Files.deleteIfExists(partial);
+    }
+  }
+
+  /**
+   * The commit check: whatever the fetcher claims, a download is kept only if it has the size
+   * the manifest declared (the fetcher verifies the digest while it writes).
+   */
+  private static void verify(Path partial, LayerRequest req) throws IOException {
+    long size = Files.size(partial);
+    if (size != req.size()) {
+      throw new IOException("download of " + req.digest() + " has " + size
+          + " bytes, not the " + req.size() + " its descriptor declares");
     }
   }
 

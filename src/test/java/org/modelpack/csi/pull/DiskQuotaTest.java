@@ -20,7 +20,9 @@ import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.store.EvictionPolicy;
+import org.modelpack.csi.store.LayerProgress;
 import org.modelpack.csi.store.LayerRequest;
+import org.modelpack.csi.store.Placement;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
 
@@ -62,8 +64,10 @@ class DiskQuotaTest {
   /** Puts a blob into the store for {@code volume} (null: then released, a warm entry). */
   private void ingest(Blob b, String volume) throws Exception {
     String v = volume == null ? "tmp-volume" : volume;
-    store.request(v, new LayerRequest(b.digest(), LayerFormat.RAW, b.bytes().length, false),
-        dest -> Files.write(dest, b.bytes())).await();
+    Path modelDir = Files.createDirectories(tmp.resolve("volumes").resolve(v).resolve("model"));
+    store.place(new Placement(v, new LayerRequest(b.digest(), LayerFormat.RAW, b.bytes().length,
+        false), modelDir, b.digest().substring(7),
+        false), (blob, dest) -> Files.write(dest, b.bytes()), LayerProgress.NONE);
     if (volume == null) {
       store.releaseVolume(v);
     }
@@ -106,7 +110,7 @@ class DiskQuotaTest {
   @Test
   void aLayerDeclaringMoreThanTheWholeFilesystemIsRefusedEvenWithQuotasOff() throws Exception {
     open();
-    long capacity = store.filesystemSize();
+    long capacity = store.diskSpace().total();
     String digest = "sha256:" + "e".repeat(64);
     LayerPlan huge = new LayerPlan(0, new Descriptor("application/vnd.cncf.model.weight.v1.raw",
         digest, capacity + 1, Map.of()), LayerFormat.RAW, "huge.bin", null);
@@ -193,8 +197,8 @@ class DiskQuotaTest {
     assertThatCode(() -> quota.check(plan(blob(1024, 1).layer(0, "a.bin")), true))
         .doesNotThrowAnyException();
     // More than is free, less than the filesystem (a larger one is refused with quotas off).
-    long free = store.usableSpace();
-    long size = free + (store.filesystemSize() - free) / 2;
+    long free = store.diskSpace().usable();
+    long size = free + (store.diskSpace().total() - free) / 2;
     LayerPlan huge = new LayerPlan(0, new Descriptor("application/vnd.cncf.model.weight.v1.raw",
         "sha256:" + "e".repeat(64), size, Map.of()), LayerFormat.RAW, "h.bin", null);
     DriverException e = refused(() -> quota.check(plan(huge), true));

@@ -115,7 +115,7 @@ class HostileArtifactIT extends NodesWithRegistry {
   void aHostileArtifactIsRefusedWithItsCodeAndLeavesNothingBehind(HostileCase c)
       throws Exception {
     Ctx ctx = new Ctx(c.name(), tmp.resolve("artifacts"), pusher, registry, sentinel,
-        node.plugin.store().filesystemSize());
+        node.plugin.store().diskSpace().total());
     String volume = "hc-" + c.name();
     Path target = target(volume);
     try {
@@ -145,7 +145,7 @@ class HostileArtifactIT extends NodesWithRegistry {
   void aBenignArtifactWithOddButLegalNamesIsServedAndUnpublishedCleanly(BenignCase c)
       throws Exception {
     Ctx ctx = new Ctx(c.name(), tmp.resolve("artifacts"), pusher, registry, sentinel,
-        node.plugin.store().filesystemSize());
+        node.plugin.store().diskSpace().total());
     BenignCase.Served artifact = c.artifact().build(ctx);
     storableTrees.addAll(artifact.tarLayers());
     String volume = "bc-" + c.name();

@@ -310,7 +310,7 @@ class LayerStoreTest {
     StoreEntry entry = store.request("vol-2", blob.raw(), dest -> Files.write(dest, blob.bytes))
         .await();
     Path modelDir = Files.createDirectories(tmp.resolve("volumes/vol-2/model"));
-    store.materialize(entry, modelDir, "w.bin", false);
+    new Materializer().place(entry, modelDir, "w.bin", false);
     Path volumeFile = modelDir.resolve("w.bin");
     Object inode = Files.getAttribute(entry.path(), "unix:ino");
     assertThat(Files.getAttribute(volumeFile, "unix:ino")).isEqualTo(inode);

@@ -1,0 +1,160 @@
+package org.modelpack.csi.oci;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A {@link BlobWriter} into one file that hashes in the same pass as the writes. Bytes written
+ * at the hashed frontier are hashed from the caller's buffer; parts written ahead of it (a
+ * parallel ranged download) are remembered and read back by {@link #hashWritten} once the gap
+ * before them is filled.
+ */
+public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
+  private static final int READ_BACK = 1 << 20;
+
+  private final Path path;
+  private final String algorithm;
+  private final FileChannel file;
+  private final MessageDigest hasher;
+  private final Object lock = new Object();
+  /** Bytes from the start already hashed. Guarded by {@link #lock}. */
+  private long hashed;
+  /** A read-back is hashing: writers must not hash meanwhile. Guarded by {@link #lock}. */
+  private boolean readingBack;
+  /** Written parts beyond {@link #hashed}: start → end. Guarded by {@link #lock}. */
+  private final TreeMap<Long, Long> ahead = new TreeMap<>();
+  private Digest finished;
+
+  private DigestingBlobFile(Path path, Digest kind) throws IOException {
+    this.path = path;
+    this.algorithm = kind.algorithm();
+    this.hasher = kind.newHasher();
+    this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  /** Creates (or truncates) {@code path}, hashing with the algorithm of {@code expected}. */
+  public static DigestingBlobFile create(Path path, Digest expected) throws IOException {
+    return new DigestingBlobFile(path, expected);
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  @Override
+  public void write(ByteBuffer src, long position) throws IOException {
+    int n = src.remaining();
+    boolean inline;
+    synchronized (lock) {
+      if (position < hashed) {
+        // Bytes already hashed must not change under the digest.
+        throw new IOException("write at " + position + " into " + path + " is below the "
+            + hashed + " bytes already hashed");
+      }
+      finished = null;
+      inline = position == hashed && !readingBack;
+      if (inline) {
+        hasher.update(src.duplicate());
+        hashed += n;
+      }
+    }
+    long at = position;
+    while (src.hasRemaining()) {
+      at += file.write(src, at);
+    }
+    if (!inline && n > 0) {
+      synchronized (lock) {
+        ahead.merge(position, position + n, Math::max);
+      }
+    }
+  }
+
+  @Override
+  public void restart() throws IOException {
+    synchronized (lock) {
+      file.truncate(0);
+      hasher.reset();
+      hashed = 0;
+      ahead.clear();
+      finished = null;
+    }
+  }
+
+  @Override
+  public long hashWritten() throws IOException {
+    while (true) {
+      long from;
+      long to;
+      synchronized (lock) {
+        from = hashed;
+        to = hashed;
+        // Parts are merged as they join up: [from, to) is the written run at the frontier.
+        Map.Entry<Long, Long> e;
+        while ((e = ahead.firstEntry()) != null && e.getKey() <= to) {
+          ahead.pollFirstEntry();
+          to = Math.max(to, e.getValue());
+        }
+        if (to <= from) {
+          return hashed;
+        }
+        readingBack = true;
+      }
+      try {
+        readBack(from, to);
+      } finally {
+        synchronized (lock) {
+          hashed = Math.max(hashed, to);
+          readingBack = false;
+        }
+      }
+    }
+  }
+
+  private void readBack(long from, long to) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(READ_BACK, to - from));
+    long at = from;
+    while (at < to) {
+      buf.clear();
+      buf.limit((int) Math.min(buf.capacity(), to - at));
+      int n = file.read(buf, at);
+      if (n <= 0) {
+        throw new IOException(path + " is shorter than the " + to + " bytes written to it");
+      }
+      buf.flip();
+      hasher.update(buf);
+      at += n;
+    }
+  }
+
+  @Override
+  public Digest finish() throws IOException {
+    hashWritten();
+    synchronized (lock) {
+      if (finished == null) {
+        file.force(true);
+        finished = new Digest(algorithm, HexFormat.of().formatHex(hasher.digest()));
+      }
+      return finished;
+    }
+  }
+
+  /** Bytes from the start that were written and hashed. */
+  public long size() {
+    synchronized (lock) {
+      return hashed;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    file.close();
+  }
+}

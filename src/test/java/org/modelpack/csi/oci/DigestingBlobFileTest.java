@@ -1,0 +1,102 @@
+package org.modelpack.csi.oci;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DigestingBlobFileTest {
+  @TempDir Path tmp;
+
+  private static byte[] bytes(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static Digest sha256(byte[] b) throws Exception {
+    return Digest.sha256(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  private static final Digest ANY = Digest.parse("sha256:" + "0".repeat(64));
+
+  @Test
+  void bytesWrittenInOrderAreHashedAsTheyCome() throws Exception {
+    byte[] blob = bytes(300_000, 1);
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      for (int at = 0; at < blob.length; at += 7_000) {
+        f.write(ByteBuffer.wrap(blob, at, Math.min(7_000, blob.length - at)), at);
+      }
+      assertThat(f.size()).isEqualTo(blob.length);
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+    }
+    assertThat(Files.readAllBytes(tmp.resolve("b"))).isEqualTo(blob);
+  }
+
+  @Test
+  void partsWrittenOutOfOrderFromManyThreadsHashToTheBlobsDigest() throws Exception {
+    byte[] blob = bytes(5_000_000, 2);
+    int part = 64 * 1024;
+    List<Integer> starts = new ArrayList<>();
+    for (int at = 0; at < blob.length; at += part) {
+      starts.add(at);
+    }
+    Collections.shuffle(starts, new Random(3));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      List<Future<?>> writes = new ArrayList<>();
+      for (int start : starts) {
+        writes.add(pool.submit(() -> {
+          f.write(ByteBuffer.wrap(blob, start, Math.min(part, blob.length - start)), start);
+          return null;
+        }));
+      }
+      for (Future<?> w : writes) {
+        f.hashWritten();
+        w.get();
+      }
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+      assertThat(f.size()).isEqualTo(blob.length);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aHoleLeavesTheDigestAtTheBytesBeforeIt() throws Exception {
+    byte[] blob = bytes(10_000, 4);
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      f.write(ByteBuffer.wrap(blob, 0, 4_000), 0);
+      f.write(ByteBuffer.wrap(blob, 6_000, 4_000), 6_000);
+      assertThat(f.hashWritten()).isEqualTo(4_000);
+      assertThat(f.finish()).isNotEqualTo(sha256(blob));
+      assertThat(f.size()).isEqualTo(4_000);
+    }
+  }
+
+  @Test
+  void hashedBytesCannotBeRewrittenButARestartStartsOver() throws Exception {
+    byte[] blob = bytes(10_000, 5);
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      f.write(ByteBuffer.wrap(bytes(5_000, 6)), 0);
+      assertThatThrownBy(() -> f.write(ByteBuffer.wrap(blob, 0, 100), 0))
+          .hasMessageContaining("below the 5000 bytes already hashed");
+      f.restart();
+      f.write(ByteBuffer.wrap(blob), 0);
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+    }
+    assertThat(Files.readAllBytes(tmp.resolve("b"))).isEqualTo(blob);
+  }
+}

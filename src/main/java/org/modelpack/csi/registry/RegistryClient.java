@@ -48,7 +48,6 @@ public final class RegistryClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryClient.class);
   /** The distribution spec's portability floor for manifests; bigger is refused. */
   static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-  private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int COPY_BUFFER = 256 * 1024;
   private static final int HASH_BUFFER = 1024 * 1024;
   private static final long MIN_CHUNK = 1L << 20;
@@ -210,7 +209,7 @@ public final class RegistryClient implements AutoCloseable {
     RegistryResponse resp = transport.send(new RegistryTransport.Call("HEAD",
         url(ref, "/manifests/" + ref.identifier()), ref.registry(), pullScope(ref),
         Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
-    readQuietly(resp);
+    RegistryTransport.readQuietly(resp);
     if (resp.statusCode() != 200) {
       throw RegistryErrors.fromResponse(subject, resp.statusCode(), new byte[0]);
     }
@@ -233,7 +232,8 @@ public final class RegistryClient implements AutoCloseable {
     try {
       if (resp.statusCode() != 200) {
         throw RegistryErrors.fromResponse(subject,
-            resp.statusCode(), RegistryTransport.readCapped(resp, MAX_ERROR_BODY));
+            resp.statusCode(),
+            RegistryTransport.readCapped(resp, RegistryTransport.MAX_ERROR_BODY));
       }
       raw = RegistryTransport.readCapped(resp, MAX_MANIFEST_BYTES + 1);
     } catch (RegistryException e) {
@@ -710,7 +710,7 @@ public final class RegistryClient implements AutoCloseable {
         resp.close();
         return -1;
       }
-      byte[] body = readQuietly(resp);
+      byte[] body = RegistryTransport.readQuietly(resp);
       throw RegistryErrors.fromResponse(blob.subject, status, body);
     }
 
@@ -806,7 +806,7 @@ public final class RegistryClient implements AutoCloseable {
     RegistryResponse head = transport.send(new RegistryTransport.Call("HEAD",
         url(repo, "/blobs/" + d), repo.registry(), scopes, Map.of(),
         RequestBody.EMPTY, true, subject));
-    readQuietly(head);
+    RegistryTransport.readQuietly(head);
     if (head.statusCode() == 200) {
       return;
     }
@@ -816,7 +816,7 @@ public final class RegistryClient implements AutoCloseable {
     RegistryResponse post = transport.send(new RegistryTransport.Call("POST",
         url(repo, "/blobs/uploads/"), repo.registry(), scopes, Map.of(),
         RequestBody.EMPTY, false, "upload of " + subject));
-    byte[] postBody = readQuietly(post);
+    byte[] postBody = RegistryTransport.readQuietly(post);
     String location = post.headers().firstValue("Location").orElse(null);
     if (post.statusCode() != 202 || location == null) {
       throw RegistryErrors.fromResponse("upload of " + subject, post.statusCode(), postBody);
@@ -834,7 +834,7 @@ public final class RegistryClient implements AutoCloseable {
     RegistryResponse resp = transport.send(new RegistryTransport.Call("PUT", put,
         repo.registry(), scopes, Map.of("Content-Type", "application/octet-stream"), body, false,
         "upload of " + subject));
-    byte[] respBody = readQuietly(resp);
+    byte[] respBody = RegistryTransport.readQuietly(resp);
     if (resp.statusCode() != 201) {
       throw RegistryErrors.fromResponse("upload of " + subject, resp.statusCode(), respBody);
     }
@@ -857,7 +857,7 @@ public final class RegistryClient implements AutoCloseable {
         url(ref, "/manifests/" + identifier), ref.registry(), pushScope(ref),
         Map.of("Content-Type", mediaType), RequestBody.of(manifestJson),
         false, "upload of " + subject));
-    byte[] body = readQuietly(resp);
+    byte[] body = RegistryTransport.readQuietly(resp);
     if (resp.statusCode() != 201) {
       throw RegistryErrors.fromResponse("upload of " + subject, resp.statusCode(), body);
     }
@@ -902,14 +902,6 @@ public final class RegistryClient implements AutoCloseable {
       return Digest.parse(digest);
     } catch (IllegalArgumentException e) {
       throw new RegistryException(Kind.INVALID_ARGUMENT, e.getMessage(), e);
-    }
-  }
-
-  private static byte[] readQuietly(RegistryResponse resp) {
-    try {
-      return RegistryTransport.readCapped(resp, MAX_ERROR_BODY);
-    } catch (IOException e) {
-      return new byte[0];
     }
   }
 

@@ -66,15 +66,10 @@ public final class RegistryClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
+  private final RegistryAccess access;
   private final RegistrySettings settings;
-  private final DockerConfigCredentials credentials;
-  private final CredentialStore credentialStore;
-  private final Sleeper sleeper;
   private final ExecutorService executor;
-  private final boolean ownsExecutor;
-  private final HttpClient http;
   private final RegistryTransport transport;
-  private final Map<String, String> schemeByRegistry = new ConcurrentHashMap<>();
 
   public RegistryClient(RegistrySettings settings) {
     this(settings, new DockerConfigCredentials(settings.dockerConfigDir()));
@@ -88,41 +83,14 @@ public final class RegistryClient implements AutoCloseable {
   /** With an injected {@link Sleeper} for retry waits (tests record them instead of waiting). */
   public RegistryClient(RegistrySettings settings, DockerConfigCredentials credentials,
       Sleeper sleeper) {
-    this(settings, credentials, credentials, sleeper,
-        // Own executor so close() can release the client's threads (JDK 17 HttpClient has no
-        // close).
-        Executors.newCachedThreadPool(DaemonThreads.named("registry-http")), null, true);
+    this(RegistryAccess.create(settings, credentials, sleeper));
   }
 
-  private RegistryClient(RegistrySettings settings, DockerConfigCredentials nodeCredentials,
-      CredentialStore credentialStore, Sleeper sleeper, ExecutorService executor,
-      HttpClient shared, boolean ownsExecutor) {
-    this.settings = settings;
-    this.credentials = nodeCredentials;
-    this.credentialStore = credentialStore;
-    this.sleeper = sleeper;
-    this.executor = executor;
-    this.ownsExecutor = ownsExecutor;
-    if (shared != null) {
-      this.http = shared;
-    } else {
-      HttpClient.Builder b = HttpClient.newBuilder()
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .connectTimeout(settings.connectTimeout())
-          .executor(executor);
-      if (settings.proxyAddress() != null) {
-        b.proxy(ProxySelector.of(settings.proxyAddress()));
-      }
-      this.http = b.build();
-    }
-    Authenticator auth = new Authenticator(credentialStore,
-        new HttpTokenEndpoint(http, settings.userAgent()), Clock.systemUTC());
-    this.transport = new RegistryTransport(auth, settings.userAgent(),
-        settings.proxyAddress() == null ? null
-            : new java.net.Proxy(java.net.Proxy.Type.HTTP, settings.proxyAddress()),
-        settings.connectTimeout(), settings.stallTimeout(),
-        new Retrier.Timing(settings.retry(), sleeper, Clock.systemUTC(),
-            () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
+  private RegistryClient(RegistryAccess access) {
+    this.access = access;
+    this.settings = access.settings();
+    this.executor = access.executor();
+    this.transport = access.transport();
   }
 
   /**
@@ -130,20 +98,17 @@ public final class RegistryClient implements AutoCloseable {
    * token cache, sharing this client's settings and threads. Closing it releases nothing shared.
    */
   public RegistryClient withCredentials(CredentialStore credentials) {
-    return new RegistryClient(settings, this.credentials, credentials, sleeper, executor, http,
-        false);
+    return new RegistryClient(access.withCredentials(credentials));
   }
 
   /** The same client making one attempt per request: for callers with a fallback of their own. */
   public RegistryClient withoutRetries() {
-    return new RegistryClient(settings.withRetry(new RetryPolicy(1,
-        settings.retry().initialBackoff(), settings.retry().maxBackoff())), this.credentials,
-        credentialStore, sleeper, executor, http, false);
+    return new RegistryClient(access.withoutRetries());
   }
 
   /** The node's own credentials, for a pod's to fall back on. */
   public CredentialStore nodeCredentials() {
-    return credentials;
+    return access.nodeCredentials();
   }
 
   /**
@@ -152,7 +117,7 @@ public final class RegistryClient implements AutoCloseable {
    */
   public boolean readableAnonymously(Reference ref) {
     try {
-      if (credentialStore.lookup(ref.registry()).isAnonymous()) {
+      if (access.credentials().lookup(ref.registry()).isAnonymous()) {
         return true; // it was just read with no credentials
       }
     } catch (RegistryException e) {
@@ -207,7 +172,7 @@ public final class RegistryClient implements AutoCloseable {
   public Optional<String> headManifestDigest(Reference ref) throws RegistryException {
     String subject = "manifest " + ref;
     RegistryResponse resp = transport.send(new RegistryTransport.Call("HEAD",
-        url(ref, "/manifests/" + ref.identifier()), ref.registry(), pullScope(ref),
+        access.url(ref, "/manifests/" + ref.identifier()), ref.registry(), RegistryAccess.pullScope(ref),
         Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
     RegistryTransport.readQuietly(resp);
     if (resp.statusCode() != 200) {
@@ -226,7 +191,7 @@ public final class RegistryClient implements AutoCloseable {
   private ResolvedManifest fetchSingleManifest(Reference ref) throws RegistryException {
     String subject = "manifest " + ref;
     RegistryResponse resp = transport.send(new RegistryTransport.Call("GET",
-        url(ref, "/manifests/" + ref.identifier()), ref.registry(), pullScope(ref),
+        access.url(ref, "/manifests/" + ref.identifier()), ref.registry(), RegistryAccess.pullScope(ref),
         Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
     byte[] raw;
     try {
@@ -306,7 +271,7 @@ public final class RegistryClient implements AutoCloseable {
       throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " declares " + blob.size()
           + " bytes, more than the " + Descriptor.MAX_SIZE + " a blob may have");
     }
-    BlobFetch fetch = new BlobFetch(ref, url(ref, "/blobs/" + digest), digest, blob.size(),
+    BlobFetch fetch = new BlobFetch(ref, access.url(ref, "/blobs/" + digest), digest, blob.size(),
         destination, subject);
     boolean ok = false;
     try {
@@ -629,7 +594,7 @@ public final class RegistryClient implements AutoCloseable {
         headers = Map.of("Range", "bytes=" + pos + "-" + (end - 1));
       }
       return transport.send(new RegistryTransport.Call("GET", blob.uri, blob.ref.registry(),
-          pullScope(blob.ref), headers, RequestBody.EMPTY, true, blob.subject), retrier);
+          RegistryAccess.pullScope(blob.ref), headers, RequestBody.EMPTY, true, blob.subject), retrier);
     }
 
     /** Fetches until the range is complete; {@code first} is an already-sent answer or null. */
@@ -802,9 +767,9 @@ public final class RegistryClient implements AutoCloseable {
   public void pushBlob(Reference repo, Path file, String digest) throws RegistryException {
     Digest d = parseDigest(digest);
     String subject = "blob " + d + " in " + repo.name();
-    List<String> scopes = pushScope(repo);
+    List<String> scopes = RegistryAccess.pushScope(repo);
     RegistryResponse head = transport.send(new RegistryTransport.Call("HEAD",
-        url(repo, "/blobs/" + d), repo.registry(), scopes, Map.of(),
+        access.url(repo, "/blobs/" + d), repo.registry(), scopes, Map.of(),
         RequestBody.EMPTY, true, subject));
     RegistryTransport.readQuietly(head);
     if (head.statusCode() == 200) {
@@ -814,7 +779,7 @@ public final class RegistryClient implements AutoCloseable {
       throw RegistryErrors.fromResponse(subject, head.statusCode(), new byte[0]);
     }
     RegistryResponse post = transport.send(new RegistryTransport.Call("POST",
-        url(repo, "/blobs/uploads/"), repo.registry(), scopes, Map.of(),
+        access.url(repo, "/blobs/uploads/"), repo.registry(), scopes, Map.of(),
         RequestBody.EMPTY, false, "upload of " + subject));
     byte[] postBody = RegistryTransport.readQuietly(post);
     String location = post.headers().firstValue("Location").orElse(null);
@@ -854,7 +819,7 @@ public final class RegistryClient implements AutoCloseable {
     String identifier = ref.tag() != null ? ref.tag() : digest;
     String subject = "manifest " + ref.name() + (ref.tag() != null ? ":" : "@") + identifier;
     RegistryResponse resp = transport.send(new RegistryTransport.Call("PUT",
-        url(ref, "/manifests/" + identifier), ref.registry(), pushScope(ref),
+        access.url(ref, "/manifests/" + identifier), ref.registry(), RegistryAccess.pushScope(ref),
         Map.of("Content-Type", mediaType), RequestBody.of(manifestJson),
         false, "upload of " + subject));
     byte[] body = RegistryTransport.readQuietly(resp);
@@ -870,32 +835,6 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  private URI url(Reference ref, String suffix) throws RegistryException {
-    return URI.create(scheme(ref) + "://" + ref.apiHost() + "/v2/" + ref.repository() + suffix);
-  }
-
-  /** See docs/decisions/0102: loopback, configured hosts and serverscheme=http use HTTP. */
-  private String scheme(Reference ref) throws RegistryException {
-    String cached = schemeByRegistry.get(ref.registry());
-    if (cached != null) {
-      return cached;
-    }
-    boolean plain = settings.plainHttpConfigured(ref.apiHost())
-        || settings.plainHttpConfigured(ref.registry())
-        || credentials.serverScheme(ref.registry()).filter("http"::equals).isPresent();
-    String scheme = plain ? "http" : "https";
-    schemeByRegistry.put(ref.registry(), scheme);
-    return scheme;
-  }
-
-  private static List<String> pullScope(Reference ref) {
-    return List.of("repository:" + ref.repository() + ":pull");
-  }
-
-  private static List<String> pushScope(Reference ref) {
-    return List.of("repository:" + ref.repository() + ":pull,push");
-  }
 
   private static Digest parseDigest(String digest) throws RegistryException {
     try {
@@ -915,8 +854,6 @@ public final class RegistryClient implements AutoCloseable {
 
   @Override
   public void close() {
-    if (ownsExecutor) {
-      executor.shutdownNow();
-    }
+    access.close();
   }
 }

@@ -46,8 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegistryClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryClient.class);
-  /** The distribution spec's portability floor for manifests; bigger is refused. */
-  static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
   private static final int COPY_BUFFER = 256 * 1024;
   private static final int HASH_BUFFER = 1024 * 1024;
   private static final long MIN_CHUNK = 1L << 20;
@@ -60,11 +58,6 @@ public final class RegistryClient implements AutoCloseable {
   private static final int VERIFY_ROUNDS = 2;
   private static final java.util.regex.Pattern CONTENT_RANGE =
       java.util.regex.Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
-  /** distribution answers 404 for OCI manifests unless the client says it accepts them. */
-  private static final String MANIFEST_ACCEPT = String.join(", ", Manifest.OCI_MANIFEST,
-      Manifest.OCI_INDEX, Manifest.DOCKER_MANIFEST, Manifest.DOCKER_MANIFEST_LIST);
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final RegistryAccess access;
   private final RegistrySettings settings;
@@ -116,19 +109,7 @@ public final class RegistryClient implements AutoCloseable {
    * model may be served from the store without the registry: only anonymously readable ones.
    */
   public boolean readableAnonymously(Reference ref) {
-    try {
-      if (access.credentials().lookup(ref.registry()).isAnonymous()) {
-        return true; // it was just read with no credentials
-      }
-    } catch (RegistryException e) {
-      return false;
-    }
-    try (RegistryClient anonymous = withCredentials(CredentialStore.ANONYMOUS)) {
-      anonymous.fetchSingleManifest(ref);
-      return true;
-    } catch (RegistryException e) {
-      return false;
-    }
+    return new AnonymousReadProbe(access).readable(ref);
   }
 
   // ---------------------------------------------------------------- manifests
@@ -138,27 +119,7 @@ public final class RegistryClient implements AutoCloseable {
    * entry (see {@link ManifestSelector}) and that child is fetched by digest.
    */
   public ResolvedManifest fetchManifest(Reference ref) throws RegistryException {
-    ResolvedManifest top = fetchSingleManifest(ref);
-    if (!top.manifest().isIndex()) {
-      return top;
-    }
-    Descriptor child = ManifestSelector.select(ref.toString(), top.manifest());
-    Reference childRef;
-    try {
-      childRef = ref.withDigest(child.digest());
-    } catch (IllegalArgumentException e) {
-      throw new RegistryException(Kind.INVALID_CONTENT,
-          "index " + ref + " has an entry with an invalid digest: " + e.getMessage());
-    }
-    ResolvedManifest resolved = fetchSingleManifest(childRef);
-    if (resolved.manifest().isIndex()) {
-      // Valid OCI, but not an artifact this driver serves: like a manifest that is no model.
-      throw new RegistryException(Kind.INVALID_ARGUMENT,
-          "index " + ref + " points to another index " + child.digest()
-              + "; nested indexes are not supported");
-    }
-    return new ResolvedManifest(resolved.reference(), resolved.digest(), resolved.manifest(),
-        resolved.raw(), top.digest());
+    return new ManifestPuller(access).fetch(ref);
   }
 
   /**
@@ -170,77 +131,7 @@ public final class RegistryClient implements AutoCloseable {
    * digest must be verified by whoever uses it.
    */
   public Optional<String> headManifestDigest(Reference ref) throws RegistryException {
-    String subject = "manifest " + ref;
-    RegistryResponse resp = transport.send(new RegistryTransport.Call("HEAD",
-        access.url(ref, "/manifests/" + ref.identifier()), ref.registry(), RegistryAccess.pullScope(ref),
-        Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
-    RegistryTransport.readQuietly(resp);
-    if (resp.statusCode() != 200) {
-      throw RegistryErrors.fromResponse(subject, resp.statusCode(), new byte[0]);
-    }
-    return resp.headers().firstValue("Docker-Content-Digest").filter(d -> {
-      try {
-        Digest.parse(d);
-        return true;
-      } catch (IllegalArgumentException e) {
-        return false;
-      }
-    });
-  }
-
-  private ResolvedManifest fetchSingleManifest(Reference ref) throws RegistryException {
-    String subject = "manifest " + ref;
-    RegistryResponse resp = transport.send(new RegistryTransport.Call("GET",
-        access.url(ref, "/manifests/" + ref.identifier()), ref.registry(), RegistryAccess.pullScope(ref),
-        Map.of("Accept", MANIFEST_ACCEPT), RequestBody.EMPTY, true, subject));
-    byte[] raw;
-    try {
-      if (resp.statusCode() != 200) {
-        throw RegistryErrors.fromResponse(subject,
-            resp.statusCode(),
-            RegistryTransport.readCapped(resp, RegistryTransport.MAX_ERROR_BODY));
-      }
-      raw = RegistryTransport.readCapped(resp, MAX_MANIFEST_BYTES + 1);
-    } catch (RegistryException e) {
-      throw e;
-    } catch (IOException e) {
-      throw new RegistryException(Kind.UNAVAILABLE, subject + ": reading the answer failed ("
-          + e + ")", e);
-    }
-    if (raw.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryException(Kind.INVALID_CONTENT,
-          subject + " is larger than " + MAX_MANIFEST_BYTES + " bytes");
-    }
-    Digest expected = ref.digest() != null ? Digest.parse(ref.digest()) : null;
-    byte[] hash = expected != null ? expected.newHasher().digest(raw) : sha256(raw);
-    String digest = (expected != null ? expected.algorithm() : "sha256") + ":"
-        + HexFormat.of().formatHex(hash);
-    if (expected != null && !expected.matches(hash)) {
-      throw new RegistryException(Kind.INVALID_CONTENT,
-          subject + " has digest " + digest + ", not the requested " + expected);
-    }
-    Manifest manifest;
-    try {
-      manifest = JSON.readValue(raw, Manifest.class);
-    } catch (IOException e) {
-      throw new RegistryException(Kind.INVALID_CONTENT, subject + " is not valid manifest JSON");
-    }
-    if (manifest == null || manifest.schemaVersion() != 2) {
-      throw new RegistryException(Kind.INVALID_CONTENT, subject
-          + " has unsupported schemaVersion " + (manifest == null ? "?" : manifest.schemaVersion()));
-    }
-    if (manifest.mediaType() == null) {
-      // mediaType is optional in the body; the Content-Type header then tells what it is.
-      String ct = resp.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
-      manifest = new Manifest(manifest.schemaVersion(), ct.isEmpty() ? null : ct,
-          manifest.artifactType(), manifest.config(), manifest.layers(), manifest.manifests(),
-          manifest.annotations());
-    }
-    if (!manifest.isIndex() && manifest.config() == null) {
-      throw new RegistryException(Kind.INVALID_CONTENT, subject + " has no config descriptor");
-    }
-    LOG.debug("fetched {} ({} bytes, {})", subject, raw.length, digest);
-    return new ResolvedManifest(ref.withDigest(digest), digest, manifest, raw);
+    return new ManifestHead(access).digest(ref);
   }
 
   // ---------------------------------------------------------------- blobs
@@ -811,7 +702,7 @@ public final class RegistryClient implements AutoCloseable {
    */
   public String pushManifest(Reference ref, byte[] manifestJson, String mediaType)
       throws RegistryException {
-    String digest = Digest.sha256(sha256(manifestJson)).toString();
+    String digest = ManifestPuller.sha256Of(manifestJson).toString();
     if (ref.digest() != null && !ref.digest().equals(digest)) {
       throw new RegistryException(Kind.INVALID_ARGUMENT,
           "manifest bytes have digest " + digest + ", not " + ref.digest());
@@ -841,14 +732,6 @@ public final class RegistryClient implements AutoCloseable {
       return Digest.parse(digest);
     } catch (IllegalArgumentException e) {
       throw new RegistryException(Kind.INVALID_ARGUMENT, e.getMessage(), e);
-    }
-  }
-
-  private static byte[] sha256(byte[] data) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
     }
   }
 

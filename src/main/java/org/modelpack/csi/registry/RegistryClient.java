@@ -153,7 +153,7 @@ public final class RegistryClient implements AutoCloseable {
    * @throws IOException for local file-system problems (disk full, permissions)
    */
   public void downloadBlob(Reference ref, Descriptor blob, Path destination) throws IOException {
-    Digest digest = parseDigest(blob.digest());
+    Digest digest = RegistryErrors.parseDigest(blob.digest());
     String subject = "blob " + digest + " in " + ref.name();
     if (blob.size() < 0) {
       throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " has negative size");
@@ -656,44 +656,7 @@ public final class RegistryClient implements AutoCloseable {
    * registry already has it (monolithic POST + PUT; the file is streamed with a known length).
    */
   public void pushBlob(Reference repo, Path file, String digest) throws RegistryException {
-    Digest d = parseDigest(digest);
-    String subject = "blob " + d + " in " + repo.name();
-    List<String> scopes = RegistryAccess.pushScope(repo);
-    RegistryResponse head = transport.send(new RegistryTransport.Call("HEAD",
-        access.url(repo, "/blobs/" + d), repo.registry(), scopes, Map.of(),
-        RequestBody.EMPTY, true, subject));
-    RegistryTransport.readQuietly(head);
-    if (head.statusCode() == 200) {
-      return;
-    }
-    if (head.statusCode() != 404) {
-      throw RegistryErrors.fromResponse(subject, head.statusCode(), new byte[0]);
-    }
-    RegistryResponse post = transport.send(new RegistryTransport.Call("POST",
-        access.url(repo, "/blobs/uploads/"), repo.registry(), scopes, Map.of(),
-        RequestBody.EMPTY, false, "upload of " + subject));
-    byte[] postBody = RegistryTransport.readQuietly(post);
-    String location = post.headers().firstValue("Location").orElse(null);
-    if (post.statusCode() != 202 || location == null) {
-      throw RegistryErrors.fromResponse("upload of " + subject, post.statusCode(), postBody);
-    }
-    URI upload = post.uri().resolve(location);
-    String sep = upload.getRawQuery() == null ? "?" : "&";
-    URI put = URI.create(upload + sep + "digest="
-        + URLEncoder.encode(d.toString(), StandardCharsets.UTF_8));
-    RequestBody body;
-    try {
-      body = RequestBody.ofFile(file);
-    } catch (IOException e) {
-      throw new RegistryException(Kind.INVALID_ARGUMENT, "file " + file + " cannot be read", e);
-    }
-    RegistryResponse resp = transport.send(new RegistryTransport.Call("PUT", put,
-        repo.registry(), scopes, Map.of("Content-Type", "application/octet-stream"), body, false,
-        "upload of " + subject));
-    byte[] respBody = RegistryTransport.readQuietly(resp);
-    if (resp.statusCode() != 201) {
-      throw RegistryErrors.fromResponse("upload of " + subject, resp.statusCode(), respBody);
-    }
+    new BlobPusher(access).push(repo, file, digest);
   }
 
   /**
@@ -702,38 +665,10 @@ public final class RegistryClient implements AutoCloseable {
    */
   public String pushManifest(Reference ref, byte[] manifestJson, String mediaType)
       throws RegistryException {
-    String digest = ManifestPuller.sha256Of(manifestJson).toString();
-    if (ref.digest() != null && !ref.digest().equals(digest)) {
-      throw new RegistryException(Kind.INVALID_ARGUMENT,
-          "manifest bytes have digest " + digest + ", not " + ref.digest());
-    }
-    String identifier = ref.tag() != null ? ref.tag() : digest;
-    String subject = "manifest " + ref.name() + (ref.tag() != null ? ":" : "@") + identifier;
-    RegistryResponse resp = transport.send(new RegistryTransport.Call("PUT",
-        access.url(ref, "/manifests/" + identifier), ref.registry(), RegistryAccess.pushScope(ref),
-        Map.of("Content-Type", mediaType), RequestBody.of(manifestJson),
-        false, "upload of " + subject));
-    byte[] body = RegistryTransport.readQuietly(resp);
-    if (resp.statusCode() != 201) {
-      throw RegistryErrors.fromResponse("upload of " + subject, resp.statusCode(), body);
-    }
-    String answered = resp.headers().firstValue("Docker-Content-Digest").orElse(digest);
-    if (!answered.equals(digest)) {
-      throw new RegistryException(Kind.INVALID_CONTENT, "upload of " + subject
-          + ": registry stored digest " + answered + " instead of " + digest);
-    }
-    return digest;
+    return new ManifestPusher(access).push(ref, manifestJson, mediaType);
   }
 
   // ---------------------------------------------------------------- helpers
-
-  private static Digest parseDigest(String digest) throws RegistryException {
-    try {
-      return Digest.parse(digest);
-    } catch (IllegalArgumentException e) {
-      throw new RegistryException(Kind.INVALID_ARGUMENT, e.getMessage(), e);
-    }
-  }
 
   @Override
   public void close() {

@@ -1,5 +1,6 @@
 package org.modelpack.csi.registry;
 
+import java.net.Proxy;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,9 +20,9 @@ import org.modelpack.csi.registry.auth.HttpTokenEndpoint;
 /**
  * What every protocol step needs to reach a registry: the settings, whose credentials are
  * presented, the client's threads, the transport built from them, and a repository's API URL.
- * Immutable; a variant with other credentials or no retries shares the settings, threads and
- * HTTP client of the one it comes from but keeps a token cache of its own, and only the access
- * that created the threads releases them.
+ * Immutable but for caches (tokens, the scheme per registry); a variant with other credentials
+ * or no retries shares the settings, threads and HTTP client of the one it comes from but keeps
+ * caches of its own, and only the access that created the threads releases them.
  */
 final class RegistryAccess implements AutoCloseable {
   private final RegistrySettings settings;
@@ -48,7 +49,7 @@ final class RegistryAccess implements AutoCloseable {
         new HttpTokenEndpoint(http, settings.userAgent()), Clock.systemUTC());
     this.transport = new RegistryTransport(auth, settings.userAgent(),
         settings.proxyAddress() == null ? null
-            : new java.net.Proxy(java.net.Proxy.Type.HTTP, settings.proxyAddress()),
+            : new Proxy(Proxy.Type.HTTP, settings.proxyAddress()),
         settings.connectTimeout(), settings.stallTimeout(),
         new Retrier.Timing(settings.retry(), sleeper, Clock.systemUTC(),
             () -> ThreadLocalRandom.current().nextDouble()));

@@ -12,8 +12,8 @@ import org.modelpack.csi.registry.RegistryException.Kind;
 /**
  * Maps a failed registry response to a {@link RegistryException} whose message names the
  * operation and subject, the HTTP status and the registry's own error codes, e.g. {@code
- * manifest 127.0.0.1:5000/ns/model:v1 not found (404 MANIFEST_UNKNOWN: manifest unknown)}; and
- * a malformed digest the caller passed to one.
+ * manifest 127.0.0.1:5000/ns/model:v1 not found (404 MANIFEST_UNKNOWN: manifest unknown)}.
+ * A malformed digest the caller passed becomes one too, as the caller's error.
  */
 final class RegistryErrors {
   private static final ObjectMapper JSON = new ObjectMapper();

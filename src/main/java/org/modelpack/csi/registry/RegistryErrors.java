@@ -6,12 +6,14 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.registry.RegistryException.Kind;
 
 /**
  * Maps a failed registry response to a {@link RegistryException} whose message names the
  * operation and subject, the HTTP status and the registry's own error codes, e.g. {@code
  * manifest 127.0.0.1:5000/ns/model:v1 not found (404 MANIFEST_UNKNOWN: manifest unknown)}.
+ * A malformed digest the caller passed becomes one too, as the caller's error.
  */
 final class RegistryErrors {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -62,6 +64,15 @@ final class RegistryErrors {
       }
     }
     return new RegistryException(kind, subject + " " + phrase(kind) + " (" + detail + ")");
+  }
+
+  /** {@code digest} parsed; malformed or unsupported is the caller's error. */
+  static Digest parseDigest(String digest) throws RegistryException {
+    try {
+      return Digest.parse(digest);
+    } catch (IllegalArgumentException e) {
+      throw new RegistryException(Kind.INVALID_ARGUMENT, e.getMessage(), e);
+    }
   }
 
   static String phrase(Kind kind) {

@@ -38,7 +38,8 @@ final class RegistryTransport {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryTransport.class);
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final int MAX_REDIRECTS = 5;
-  private static final int MAX_ERROR_BODY = 64 * 1024;
+  /** Enough of an error answer for the registry's error codes; the rest is not read. */
+  static final int MAX_ERROR_BODY = 64 * 1024;
 
   /**
    * One request.
@@ -134,12 +135,7 @@ final class RegistryTransport {
       }
       if ((status >= 500 || status == 429) && call.idempotent()) {
         String retryAfter = resp.headers().firstValue("Retry-After").orElse(null);
-        byte[] errorBody;
-        try {
-          errorBody = readCapped(resp, MAX_ERROR_BODY);
-        } catch (IOException e) {
-          errorBody = new byte[0];
-        }
+        byte[] errorBody = readQuietly(resp);
         if (retrier.failedTry("got HTTP " + status, retryAfter)) {
           continue;
         }
@@ -221,6 +217,18 @@ final class RegistryTransport {
   static byte[] readCapped(RegistryResponse resp, int max) throws IOException {
     try (InputStream in = resp.body()) {
       return in.readNBytes(max);
+    }
+  }
+
+  /**
+   * Reads and closes the start of an answer whose body only matters for an error message;
+   * empty when reading fails, since the status alone must then do.
+   */
+  static byte[] readQuietly(RegistryResponse resp) {
+    try {
+      return readCapped(resp, MAX_ERROR_BODY);
+    } catch (IOException e) {
+      return new byte[0];
     }
   }
 }

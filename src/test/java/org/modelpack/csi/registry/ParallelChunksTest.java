@@ -13,11 +13,11 @@ class ParallelChunksTest {
 
   @Test
   void aboutEightChunksPerConnectionBetweenOneAnd64MiB() {
-    assertThat(RegistryClient.chunkSize(1L << 30, 4)).isEqualTo(32L << 20);
-    assertThat(RegistryClient.chunkSize(300L << 20, 4)).isEqualTo((300L << 20) / 32);
-    assertThat(RegistryClient.chunkSize(8_000_000, 4)).isEqualTo(1L << 20);
-    assertThat(RegistryClient.chunkSize(100L << 30, 4)).isEqualTo(64L << 20);
-    assertThat(RegistryClient.chunkSize(1L << 30, 16)).isEqualTo(8L << 20);
+    assertThat(RangedBlobDownload.chunkSize(1L << 30, 4)).isEqualTo(32L << 20);
+    assertThat(RangedBlobDownload.chunkSize(300L << 20, 4)).isEqualTo((300L << 20) / 32);
+    assertThat(RangedBlobDownload.chunkSize(8_000_000, 4)).isEqualTo(1L << 20);
+    assertThat(RangedBlobDownload.chunkSize(100L << 30, 4)).isEqualTo(64L << 20);
+    assertThat(RangedBlobDownload.chunkSize(1L << 30, 16)).isEqualTo(8L << 20);
   }
 
   @Test
@@ -25,9 +25,9 @@ class ParallelChunksTest {
     // 2^62 bytes in 64 MiB chunks was 2^36 chunks, 0 as an int: chunks[0] threw
     // ArrayIndexOutOfBoundsException.
     for (long size : new long[] {1, (4L << 40) + 1, 1L << 50, 1L << 62, Long.MAX_VALUE}) {
-      long chunk = RegistryClient.chunkSize(size, 4);
-      int count = RegistryClient.chunkCount(size, chunk);
-      assertThat(count).as("size %d", size).isBetween(1, RegistryClient.MAX_CHUNKS);
+      long chunk = RangedBlobDownload.chunkSize(size, 4);
+      int count = RangedBlobDownload.chunkCount(size, chunk);
+      assertThat(count).as("size %d", size).isBetween(1, RangedBlobDownload.MAX_CHUNKS);
       assertThat((count - 1) * chunk).as("size %d", size).isLessThan(size);
     }
   }

@@ -111,13 +111,4 @@ class RetryPolicyTest {
       Thread.interrupted();
     }
   }
-
-  @Test
-  void contentRangeIsParsed() {
-    assertThat(RegistryClient.contentRange("bytes 100-199/1000")).containsExactly(100, 199, 1000);
-    assertThat(RegistryClient.contentRange("bytes 0-9/*")).containsExactly(0, 9, -1);
-    assertThat(RegistryClient.contentRange("bytes */1000")).isNull();
-    assertThat(RegistryClient.contentRange("100-199/1000")).isNull();
-    assertThat(RegistryClient.contentRange(null)).isNull();
-  }
 }

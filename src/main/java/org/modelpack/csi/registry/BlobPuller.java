@@ -1,0 +1,87 @@
+package org.modelpack.csi.registry;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import org.modelpack.csi.oci.Descriptor;
+import org.modelpack.csi.oci.Digest;
+import org.modelpack.csi.registry.RegistryException.Kind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * GET of a blob into a file, hashed while it downloads and verified by size and digest: as one
+ * resumable stream ({@link BlobRange}), or above the parallel threshold as chunks over several
+ * connections ({@link RangedBlobDownload}).
+ */
+final class BlobPuller {
+  private static final Logger LOG = LoggerFactory.getLogger(BlobPuller.class);
+  /** Complete downloads of a blob whose digest does not match before that is reported. */
+  private static final int VERIFY_ROUNDS = 2;
+
+  private final RegistryAccess access;
+
+  BlobPuller(RegistryAccess access) {
+    this.access = access;
+  }
+
+  /**
+   * Downloads {@code blob} into {@code destination}; a digest mismatch is downloaded once more
+   * from the start (a registry or proxy may have served a bad copy once) before it is reported.
+   * Unless the file verified, it is deleted: a half-written or wrong file must never look like
+   * content.
+   */
+  void download(Reference ref, Descriptor blob, Path destination) throws IOException {
+    Digest digest = RegistryErrors.parseDigest(blob.digest());
+    String subject = "blob " + digest + " in " + ref.name();
+    if (blob.size() < 0) {
+      throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " has negative size");
+    }
+    if (blob.size() > Descriptor.MAX_SIZE) {
+      throw new RegistryException(Kind.INVALID_ARGUMENT, subject + " declares " + blob.size()
+          + " bytes, more than the " + Descriptor.MAX_SIZE + " a blob may have");
+    }
+    BlobDownload download = new BlobDownload(access.transport(), ref,
+        access.url(ref, "/blobs/" + digest), digest, blob.size(), destination, subject);
+    boolean ok = false;
+    try {
+      for (int round = 1; ; round++) {
+        byte[] hash = once(download);
+        if (digest.matches(hash)) {
+          ok = true;
+          return;
+        }
+        String message = subject + " failed verification: expected digest " + digest
+            + ", got " + digest.algorithm() + ":" + HexFormat.of().formatHex(hash);
+        if (round >= VERIFY_ROUNDS) {
+          throw new RegistryException(Kind.INVALID_CONTENT, message + " (" + round
+              + " complete downloads)");
+        }
+        LOG.warn("{}; downloading it once more from the start", message);
+      }
+    } finally {
+      if (!ok) {
+        Files.deleteIfExists(destination);
+      }
+    }
+  }
+
+  /** Downloads the whole blob into a truncated file, forces it and returns its hash. */
+  private byte[] once(BlobDownload download) throws IOException {
+    RegistrySettings settings = access.settings();
+    long size = download.size();
+    long threshold = settings.parallelThreshold();
+    int connections = (int) Math.min(settings.parallelConnections(), Math.max(1, size));
+    if (threshold > 0 && size > threshold && connections > 1) {
+      byte[] hash = new RangedBlobDownload(download, access.executor(), connections).fetch();
+      if (hash != null) {
+        return hash;
+      }
+    }
+    try (FileChannel out = download.openTruncated()) {
+      return BlobRange.fetchWhole(download, out, null);
+    }
+  }
+}

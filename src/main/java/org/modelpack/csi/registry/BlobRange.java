@@ -1,0 +1,272 @@
+package org.modelpack.csi.registry;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.modelpack.csi.registry.RegistryException.Kind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bytes {@code [start, end)} of a blob, fetched into a file at their offsets and resumed with
+ * {@code Range} after breaks (docs/decisions/0302). The whole blob as one stream is hashed in
+ * order as the bytes arrive and may be answered with 200, which starts it over; a chunk of a
+ * parallel download must be answered with 206.
+ */
+final class BlobRange {
+  private static final Logger LOG = LoggerFactory.getLogger(BlobRange.class);
+  private static final int COPY_BUFFER = 256 * 1024;
+  private static final Pattern CONTENT_RANGE =
+      Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
+
+  /** The registry did not answer a chunk request with 206: fall back to one stream. */
+  static final class RangeIgnored extends IOException {
+    RangeIgnored(String message) {
+      super(message);
+    }
+  }
+
+  /** A chunk stopped because another chunk failed. */
+  static final class PartAborted extends IOException {
+    PartAborted() {
+      super("aborted because another part failed");
+    }
+  }
+
+  private final BlobDownload blob;
+  private final FileChannel out;
+  private final Runnable wrote;
+  private final long start;
+  private final long end;
+  private final boolean part;
+  private final MessageDigest hasher;
+  private final Retrier retrier;
+  private final BooleanSupplier aborted;
+  /** Next blob offset to fetch; written by one thread, read by the in-order hasher. */
+  private volatile long pos;
+
+  private BlobRange(BlobDownload blob, FileChannel out, Runnable wrote, long start, long end,
+      boolean part, MessageDigest hasher, Retrier retrier, BooleanSupplier aborted) {
+    this.blob = blob;
+    this.out = out;
+    this.wrote = wrote;
+    this.start = start;
+    this.end = end;
+    this.part = part;
+    this.hasher = hasher;
+    this.retrier = retrier;
+    this.aborted = aborted;
+    this.pos = start;
+  }
+
+  /**
+   * Downloads the whole blob as one stream into the empty file {@code out}, forces it and
+   * returns its hash; {@code first} is an already-sent answer, or null.
+   */
+  static byte[] fetchWhole(BlobDownload blob, FileChannel out, RegistryResponse first)
+      throws IOException {
+    MessageDigest hasher = blob.digest().newHasher();
+    new BlobRange(blob, out, () -> { }, 0, blob.size(), false, hasher,
+        blob.transport().retrier(blob.subject()), () -> false).fetch(first);
+    out.force(true);
+    return hasher.digest();
+  }
+
+  /**
+   * Chunk {@code [start, end)} of a parallel download, with a retry budget of its own; it stops
+   * once {@code aborted} says so and runs {@code onWrite} after every write.
+   */
+  static BlobRange chunk(BlobDownload blob, FileChannel out, long start, long end,
+      BooleanSupplier aborted, Runnable onWrite) {
+    return new BlobRange(blob, out, onWrite, start, end, true, null,
+        blob.transport().retrier(blob.subject() + " bytes " + start + "+"), aborted);
+  }
+
+  long position() {
+    return pos;
+  }
+
+  boolean complete() {
+    return pos >= end;
+  }
+
+  /** Asks the registry (not a redirect target of an earlier try) for the missing bytes. */
+  RegistryResponse request() throws RegistryException {
+    Map<String, String> headers;
+    if (!part && pos == 0) {
+      headers = Map.of();
+    } else if (end == blob.size()) {
+      headers = Map.of("Range", "bytes=" + pos + "-");
+    } else {
+      headers = Map.of("Range", "bytes=" + pos + "-" + (end - 1));
+    }
+    return blob.send(headers, retrier);
+  }
+
+  /** Fetches until the range is complete; {@code first} is an already-sent answer or null. */
+  void fetch(RegistryResponse first) throws IOException {
+    RegistryResponse resp = first;
+    while (true) {
+      if (aborted.getAsBoolean()) {
+        if (resp != null) {
+          resp.close();
+        }
+        throw new PartAborted();
+      }
+      if (resp == null) {
+        resp = request();
+      }
+      long limit = accept(resp);
+      if (limit < 0) {
+        return; // 416 at the end: verification decides
+      }
+      try (InputStream in = resp.body()) {
+        if (copy(in, limit)) {
+          return;
+        }
+      }
+      resp = null;
+    }
+  }
+
+  /**
+   * Checks an answer and returns the blob offset its body ends at (exclusive); -1 for a 416
+   * that leaves the verification to decide.
+   */
+  private long accept(RegistryResponse resp) throws IOException {
+    int status = resp.statusCode();
+    long announced = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+    boolean asked = part || pos > 0;
+    if (status == 200) {
+      if (part) {
+        resp.close();
+        throw new RangeIgnored("the registry answered a range request with 200");
+      }
+      if (announced >= 0 && announced != blob.size()) {
+        resp.close();
+        throw new RegistryException(Kind.INVALID_CONTENT, blob.subject()
+            + ": registry announced " + announced + " bytes but the descriptor says "
+            + blob.size());
+      }
+      if (pos > 0) {
+        LOG.info("{}: the registry ignored Range at {}; starting over", blob.subject(), pos);
+        out.truncate(0);
+        hasher.reset();
+        pos = 0;
+      }
+      return blob.size() + 1; // one extra byte proves the body is too long
+    }
+    if (status == 206 && asked) {
+      long[] cr = contentRange(resp.headers().firstValue("Content-Range").orElse(null));
+      if (cr != null && cr[2] >= 0 && cr[2] != blob.size()) {
+        resp.close();
+        throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": registry says "
+            + "the blob has " + cr[2] + " bytes but the descriptor says " + blob.size());
+      }
+      if (cr == null || cr[0] != pos || cr[1] < pos || cr[1] >= end
+          || (cr[2] >= 0 && cr[2] != blob.size())
+          || (announced >= 0 && announced != cr[1] - cr[0] + 1)) {
+        resp.close();
+        String why = "206 with Content-Range '"
+            + resp.headers().firstValue("Content-Range").orElse("") + "' for a request from "
+            + pos;
+        if (retrier.failedTry(why, null)) {
+          return accept(request());
+        }
+        throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": " + why);
+      }
+      return cr[1] + 1;
+    }
+    if (status == 416 && asked && pos >= blob.size()) {
+      resp.close();
+      return -1;
+    }
+    byte[] body = RegistryTransport.readQuietly(resp);
+    throw RegistryErrors.fromResponse(blob.subject(), status, body);
+  }
+
+  /**
+   * Copies the body up to blob offset {@code limit}. True when the range is complete; false
+   * when the transfer broke and a retry is due (the budget allowing).
+   */
+  private boolean copy(InputStream in, long limit) throws IOException {
+    byte[] buf = new byte[COPY_BUFFER];
+    boolean moved = false;
+    while (pos < limit) {
+      if (aborted.getAsBoolean()) {
+        throw new PartAborted();
+      }
+      if (Thread.currentThread().isInterrupted()) {
+        throw new RegistryException(Kind.UNAVAILABLE, blob.subject() + ": download was "
+            + "interrupted after " + pos + " bytes");
+      }
+      int n;
+      try {
+        n = in.read(buf, 0, (int) Math.min(buf.length, limit - pos));
+      } catch (IOException e) {
+        return broke(e.toString());
+      }
+      if (n < 0) {
+        break;
+      }
+      if (n > 0 && !moved) {
+        moved = true;
+        retrier.progressed();
+      }
+      if (hasher != null) {
+        hasher.update(buf, 0, n);
+      }
+      ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+      long at = pos;
+      while (bb.hasRemaining()) {
+        at += out.write(bb, at);
+      }
+      pos += n;
+      wrote.run();
+    }
+    if (!part && pos > blob.size()) {
+      throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + " failed "
+          + "verification: the registry sent more than the " + blob.size()
+          + " bytes of the descriptor");
+    }
+    if (pos >= end) {
+      return true;
+    }
+    if (pos < limit) {
+      return broke("connection closed early");
+    }
+    return false; // a shorter 206 than asked for: ask for the rest
+  }
+
+  private boolean broke(String why) throws RegistryException {
+    String message = "transfer broke after " + (pos - start) + " of " + (end - start)
+        + " bytes" + (part ? " of the range from " + start : "") + " (" + why + ")";
+    if (retrier.failedTry(message, null)) {
+      return false;
+    }
+    throw new RegistryException(Kind.UNAVAILABLE, blob.subject() + ": " + message);
+  }
+
+  /** {@code bytes a-b/total} → {a, b, total or -1 for *}; null when malformed. */
+  static long[] contentRange(String header) {
+    if (header == null) {
+      return null;
+    }
+    Matcher m = CONTENT_RANGE.matcher(header.trim());
+    if (!m.matches()) {
+      return null;
+    }
+    try {
+      return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+          m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3))};
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}

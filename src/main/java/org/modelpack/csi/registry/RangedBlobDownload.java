@@ -1,0 +1,234 @@
+package org.modelpack.csi.registry;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.modelpack.csi.registry.BlobRange.PartAborted;
+import org.modelpack.csi.registry.BlobRange.RangeIgnored;
+import org.modelpack.csi.registry.RegistryException.Kind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One try at a blob as consecutive chunks over several connections, each chunk written at its
+ * offset and retried/resumed on its own, while the calling thread hashes the file in order
+ * behind the contiguous written prefix (docs/decisions/0304). Single use: a new try is a new
+ * object.
+ */
+final class RangedBlobDownload {
+  private static final Logger LOG = LoggerFactory.getLogger(RangedBlobDownload.class);
+  private static final int HASH_BUFFER = 1024 * 1024;
+  private static final long MIN_CHUNK = 1L << 20;
+  private static final long MAX_CHUNK = 64L << 20;
+  /** Chunks of one blob at most (each is an object with its own retrier); bigger chunks then. */
+  static final int MAX_CHUNKS = 1 << 16;
+  /** Safety net only: writers notify the in-order hasher after every write. */
+  private static final long PROGRESS_POLL_MS = 200;
+
+  private final BlobDownload blob;
+  private final ExecutorService executor;
+  private final int connections;
+  /** Set when a part failed or the hasher gave up: the other parts stop. */
+  private final AtomicBoolean abort = new AtomicBoolean();
+  /** Notified after every write, so that the in-order hasher waits no longer than it must. */
+  private final Object progress = new Object();
+
+  RangedBlobDownload(BlobDownload blob, ExecutorService executor, int connections) {
+    this.blob = blob;
+    this.executor = executor;
+    this.connections = connections;
+  }
+
+  /**
+   * Downloads the blob into the truncated destination, forces it and returns its hash; null,
+   * having written nothing that matters, when the registry does not honour {@code Range}.
+   */
+  byte[] fetch() throws IOException {
+    long size = blob.size();
+    long chunk = chunkSize(size, connections);
+    int count = chunkCount(size, chunk);
+    try (FileChannel out = blob.openTruncated()) {
+      BlobRange[] chunks = new BlobRange[count];
+      for (int i = 0; i < count; i++) {
+        chunks[i] = BlobRange.chunk(blob, out, i * chunk, Math.min(size, (i + 1) * chunk),
+            abort::get, this::wrote);
+      }
+      // The first chunk probes: only a 206 proves the registry serves ranges.
+      RegistryResponse probe = chunks[0].request();
+      if (probe.statusCode() == 200) {
+        LOG.info("{}: the registry ignores Range; downloading it as one stream", blob.subject());
+        return BlobRange.fetchWhole(blob, out, probe);
+      }
+      if (probe.statusCode() != 206) {
+        // 404, 401, 5xx after retries...: report it from here, before more connections ask.
+        chunks[0].fetch(probe);
+        throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": HTTP "
+            + probe.statusCode() + " to a range request");
+      }
+      List<Future<Void>> parts = startParts(chunks, probe);
+      byte[] hash = hashInOrder(out, chunks);
+      IOException failure = awaitParts(parts);
+      if (failure instanceof RangeIgnored) {
+        LOG.info("{}: {}; downloading it as one stream", blob.subject(), failure.getMessage());
+        return null;
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      if (hash == null) {
+        throw new RegistryException(Kind.UNAVAILABLE, blob.subject()
+            + ": download stopped early");
+      }
+      out.force(true);
+      return hash;
+    }
+  }
+
+  private void wrote() {
+    synchronized (progress) {
+      progress.notifyAll();
+    }
+  }
+
+  /**
+   * Starts one part per connection; each takes the next chunk in order until none is left, the
+   * first beginning with the answer to the probe.
+   */
+  private List<Future<Void>> startParts(BlobRange[] chunks, RegistryResponse probe) {
+    AtomicInteger next = new AtomicInteger(1);
+    List<Future<Void>> parts = new ArrayList<>();
+    for (int w = 0; w < Math.min(connections, chunks.length); w++) {
+      RegistryResponse first = w == 0 ? probe : null;
+      parts.add(executor.submit(() -> {
+        try {
+          if (first != null) {
+            chunks[0].fetch(first);
+          }
+          for (int i; (i = next.getAndIncrement()) < chunks.length && !abort.get(); ) {
+            chunks[i].fetch(null);
+          }
+          return null;
+        } catch (IOException | RuntimeException e) {
+          abort.set(true);
+          throw e;
+        } finally {
+          wrote(); // wake the hasher to notice the end or the failure
+        }
+      }));
+    }
+    return parts;
+  }
+
+  /**
+   * Hashes the file from the start up to the end of the contiguous completed prefix, waiting
+   * for the chunks to fill in. Returns null when the download was aborted first.
+   */
+  private byte[] hashInOrder(FileChannel in, BlobRange[] chunks) throws IOException {
+    long size = blob.size();
+    MessageDigest hasher = blob.digest().newHasher();
+    ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
+    long hashed = 0;
+    int current = 0;
+    while (hashed < size) {
+      while (current < chunks.length && chunks[current].complete()) {
+        current++;
+      }
+      long frontier = current < chunks.length ? chunks[current].position() : size;
+      if (frontier <= hashed) {
+        synchronized (progress) {
+          if (abort.get()) {
+            return null;
+          }
+          if ((current < chunks.length ? chunks[current].position() : size) <= hashed
+              && !(current < chunks.length && chunks[current].complete())) {
+            try {
+              progress.wait(PROGRESS_POLL_MS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              abort.set(true);
+              return null;
+            }
+          }
+        }
+        continue;
+      }
+      while (hashed < frontier) {
+        buf.clear();
+        buf.limit((int) Math.min(buf.capacity(), frontier - hashed));
+        int n = in.read(buf, hashed);
+        if (n <= 0) {
+          throw new IOException(blob.destination() + " is shorter than the " + frontier
+              + " bytes written to it");
+        }
+        buf.flip();
+        hasher.update(buf);
+        hashed += n;
+      }
+    }
+    return hasher.digest();
+  }
+
+  /**
+   * Waits for every part, also after one failed (the others are told to stop, and a part
+   * must not write into the file after this method returned). Returns the first failure.
+   */
+  private IOException awaitParts(List<Future<Void>> parts) throws IOException {
+    IOException failure = null;
+    boolean interrupted = false;
+    for (Future<Void> f : parts) {
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+          abort.set(true);
+        } catch (ExecutionException e) {
+          abort.set(true);
+          Throwable c = e.getCause();
+          if (failure == null || failure instanceof PartAborted) {
+            failure = c instanceof IOException io ? io
+                : new IOException(blob.subject() + ": " + c, c);
+          }
+          break;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+      throw new RegistryException(Kind.UNAVAILABLE, blob.subject()
+          + ": download was interrupted");
+    }
+    return failure;
+  }
+
+  /**
+   * Chunk size of a parallel download: about eight chunks per connection, so that the in-order
+   * hasher trails the download closely and a slow connection only holds back its own chunk;
+   * between 1 MiB and 64 MiB (docs/decisions/0304), and larger when that would make more than
+   * {@link #MAX_CHUNKS} chunks (a blob over 4 TiB), so the count always fits an array.
+   */
+  static long chunkSize(long size, int connections) {
+    long target = ceilDiv(size, connections * 8L);
+    long chunk = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, target));
+    return Math.max(chunk, ceilDiv(size, MAX_CHUNKS));
+  }
+
+  /** Chunks of {@code chunk} bytes that cover {@code size} bytes; at most {@link #MAX_CHUNKS}. */
+  static int chunkCount(long size, long chunk) {
+    return Math.toIntExact(ceilDiv(size, chunk));
+  }
+
+  /** {@code ⌈a / b⌉} for {@code a ≥ 0, b > 0}, without the overflow of {@code (a + b - 1) / b}. */
+  private static long ceilDiv(long a, long b) {
+    return a / b + (a % b == 0 ? 0 : 1);
+  }
+}

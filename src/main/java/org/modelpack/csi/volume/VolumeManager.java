@@ -11,7 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
@@ -39,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class VolumeManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VolumeManager.class);
   static final String MODEL_DIR = "model";
-  private static final long LOCK_WAIT_SECONDS = 30;
 
   private final VolumeDirs dirs;
   private final Supplier<ModelPuller> puller;
@@ -48,7 +46,7 @@ public final class VolumeManager implements AutoCloseable {
   private final StatusStore statuses = new StatusStore();
   private final Clock clock;
   private final VolumeSettings settings;
-  private final ConcurrentHashMap<String, VolumeLock> locks = new ConcurrentHashMap<>();
+  private final VolumeLocks locks = new VolumeLocks();
   private final ConcurrentHashMap<String, PullJob> jobs = new ConcurrentHashMap<>();
   private final ExecutorService pulls = Executors.newCachedThreadPool(
       DaemonThreads.named("volume-pull"));
@@ -94,7 +92,7 @@ public final class VolumeManager implements AutoCloseable {
   public VolumeStatus publish(PublishRequest req) {
     Reference reference = parseReference(req.reference());
     targets.check(req.targetPath());
-    Object prepared = locked(req.volumeId(), () -> prepare(req, reference));
+    Object prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
     if (prepared instanceof VolumeStatus done) {
       return done;
     }
@@ -113,7 +111,7 @@ public final class VolumeManager implements AutoCloseable {
       throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
           + job.progressMessage());
     }
-    return locked(req.volumeId(), () -> finish(req, job));
+    return locks.withLock(req.volumeId(), () -> finish(req, job));
   }
 
   /**
@@ -124,7 +122,7 @@ public final class VolumeManager implements AutoCloseable {
    * the unpublish of a target that asked for it.
    */
   public void unpublish(String volumeId, Path target) {
-    locked(volumeId, () -> {
+    locks.withLock(volumeId, () -> {
       PullJob job = jobs.get(volumeId);
       boolean pullForThisTarget = job != null && job.askedFor(target.toString());
       if (pullForThisTarget) {
@@ -316,7 +314,7 @@ public final class VolumeManager implements AutoCloseable {
         continue;
       }
       try {
-        locked(job.volumeId, () -> {
+        locks.withLock(job.volumeId, () -> {
           if (jobs.remove(job.volumeId, job)) {
             log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
                 job.volumeId, job.reference, settings.orphanTimeout());
@@ -349,52 +347,9 @@ public final class VolumeManager implements AutoCloseable {
     }
   }
 
-  private interface VolumeOperation<T> {
-    T run() throws IOException;
-  }
-
   /** How many volumes have a lock now (held or waited for); for tests. */
   int volumesWithLocks() {
     return locks.size();
-  }
-
-  /** A volume's lock and how many calls hold or wait for it; gone from the map at zero. */
-  private static final class VolumeLock {
-    final ReentrantLock lock = new ReentrantLock();
-    int users;
-  }
-
-  private <T> T locked(String volumeId, VolumeOperation<T> op) {
-    VolumeIds.requireSafe(volumeId);
-    VolumeLock entry = locks.compute(volumeId, (k, v) -> {
-      VolumeLock l = v == null ? new VolumeLock() : v;
-      l.users++;
-      return l;
-    });
-    try {
-      try {
-        if (!entry.lock.tryLock(LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
-          throw new DriverException(ErrorKind.ABORTED,
-              "an operation on volume " + volumeId + " is already in progress");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new DriverException(ErrorKind.ABORTED, "interrupted waiting for volume "
-            + volumeId);
-      }
-      try {
-        return op.run();
-      } catch (IOException e) {
-        throw new DriverException(ErrorKind.INTERNAL, "volume " + volumeId + ": "
-            + e.getMessage(), e);
-      } finally {
-        entry.lock.unlock();
-      }
-    } finally {
-      // Kept only while someone holds or waits for it: the map does not grow with every
-      // volume the node has ever seen.
-      locks.compute(volumeId, (k, v) -> --v.users == 0 ? null : v);
-    }
   }
 
   /**

@@ -59,7 +59,7 @@ public final class VolumeManager implements AutoCloseable {
    */
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
       TargetGuard guard, Clock clock, VolumeSettings settings) {
-    this.dirs = new VolumeDirs(volumesDir, mounter.table());
+    this.dirs = new VolumeDirs(volumesDir, mounter.table(), statuses);
     this.puller = puller;
     this.mounter = mounter;
     this.targets = new VolumeTargets(mounter, guard, statuses, clock);
@@ -78,7 +78,7 @@ public final class VolumeManager implements AutoCloseable {
    * pulls that a previous process left unfinished (see {@link VolumeDirs#recover}).
    */
   public static void recover(Path volumesDir, MountTable mounts) throws IOException {
-    new VolumeDirs(volumesDir, mounts).recover();
+    new VolumeDirs(volumesDir, mounts, new StatusStore()).recover();
   }
 
   public Optional<VolumeStatus> status(String volumeId) {
@@ -272,23 +272,8 @@ public final class VolumeManager implements AutoCloseable {
   private void recordProgress(PullJob job) {
     synchronized (job) {
       if (!job.isDone()) {
-        writeProgress(job);
+        statuses.writeProgress(volumeDir(job.volumeId), job.progressNow(), clock.instant());
       }
-    }
-  }
-
-  private void writeProgress(PullJob job) {
-    try {
-      Path dir = volumeDir(job.volumeId);
-      statuses.read(dir).filter(s -> s.state() == VolumeState.PULLING).ifPresent(s -> {
-        try {
-          statuses.write(dir, s.withProgress(job.progressNow(), clock.instant()));
-        } catch (IOException e) {
-          log.debug("cannot record progress of {}: {}", job.volumeId, e.getMessage());
-        }
-      });
-    } catch (RuntimeException e) {
-      log.debug("cannot record progress of {}: {}", job.volumeId, e.getMessage());
     }
   }
 

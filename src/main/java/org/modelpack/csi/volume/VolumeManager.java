@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -47,9 +45,7 @@ public final class VolumeManager implements AutoCloseable {
   private final Clock clock;
   private final VolumeSettings settings;
   private final VolumeLocks locks = new VolumeLocks();
-  private final ConcurrentHashMap<String, PullJob> jobs = new ConcurrentHashMap<>();
-  private final ExecutorService pulls = Executors.newCachedThreadPool(
-      DaemonThreads.named("volume-pull"));
+  private final PullJobs jobs;
   private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
       DaemonThreads.named("orphan-reaper"));
 
@@ -65,6 +61,7 @@ public final class VolumeManager implements AutoCloseable {
     this.targets = new VolumeTargets(mounter, guard, statuses, clock);
     this.clock = clock;
     this.settings = settings;
+    this.jobs = new PullJobs(clock);
     long period = Math.max(1, Math.min(30, settings.orphanTimeout().toSeconds() / 4));
     reaper.scheduleWithFixedDelay(this::reapOrphans, period, period, TimeUnit.SECONDS);
   }
@@ -126,7 +123,7 @@ public final class VolumeManager implements AutoCloseable {
       PullJob job = jobs.get(volumeId);
       boolean pullForThisTarget = job != null && job.askedFor(target.toString());
       if (pullForThisTarget) {
-        jobs.remove(volumeId, job);
+        jobs.remove(job);
         if (!job.isDone()) {
           log.info("volume {}: unpublished while pulling; cancelling the pull", volumeId);
           job.cancelAndWait();
@@ -140,7 +137,7 @@ public final class VolumeManager implements AutoCloseable {
       // or cancelled, never mounted) was all it had.
       boolean unused = remaining.map(List::isEmpty).orElse(pullForThisTarget
           && status.map(s -> s.targetPaths().isEmpty()).orElse(true));
-      if (unused && !jobs.containsKey(volumeId)) {
+      if (unused && !jobs.has(volumeId)) {
         removeVolume(volumeId);
         log.info("volume {} unpublished from {} and removed", volumeId, target);
       }
@@ -178,15 +175,9 @@ public final class VolumeManager implements AutoCloseable {
           + existing.get().targetPaths());
     }
 
-    PullJob job = jobs.get(req.volumeId());
-    if (job != null) {
-      if (!job.reference.equals(req.reference()) || !job.filter.equals(req.filter())) {
-        throw new DriverException(ErrorKind.ALREADY_EXISTS, "volume " + req.volumeId()
-            + " is pulling reference " + job.reference + " (" + job.filter + "), not "
-            + req.reference() + " (" + req.filter() + ")");
-      }
-      job.touch(target);
-      return job;
+    Optional<PullJob> running = jobs.join(req);
+    if (running.isPresent()) {
+      return running.get();
     }
     if (existing.isPresent() && existing.get().hasModel()
         && existing.get().sameContent(req.reference(), req.filter())
@@ -206,7 +197,7 @@ public final class VolumeManager implements AutoCloseable {
 
   /** Collects a finished pull: its error once, or a mount. Runs under the volume's lock. */
   private VolumeStatus finish(PublishRequest req, PullJob job) throws IOException {
-    jobs.remove(req.volumeId(), job);
+    jobs.remove(job);
     VolumeStatus pulled = job.outcome();
     Optional<VolumeStatus> current = statuses.read(volumeDir(req.volumeId()));
     if (current.isPresent() && current.get().targetPaths().contains(req.targetPath().toString())
@@ -222,11 +213,7 @@ public final class VolumeManager implements AutoCloseable {
     VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), req.filter(),
         clock.instant());
     statuses.write(volumeDir, status);
-    PullJob job = new PullJob(req.volumeId(), req.reference(), req.filter(), clock);
-    job.touch(req.targetPath().toString());
-    jobs.put(req.volumeId(), job);
-    job.started(pulls.submit(() -> runPull(job, req, reference, volumeDir, modelDir, status)));
-    return job;
+    return jobs.start(req, job -> runPull(job, req, reference, volumeDir, modelDir, status));
   }
 
   private void runPull(PullJob job, PublishRequest req, Reference reference, Path volumeDir,
@@ -294,13 +281,10 @@ public final class VolumeManager implements AutoCloseable {
 
   /** Cancels and removes pulls that nobody has asked about within the orphan timeout. */
   void reapOrphans() {
-    for (PullJob job : List.copyOf(jobs.values())) {
-      if (!job.unaskedFor(settings.orphanTimeout())) {
-        continue;
-      }
+    for (PullJob job : jobs.unaskedFor(settings.orphanTimeout())) {
       try {
         locks.withLock(job.volumeId, () -> {
-          if (jobs.remove(job.volumeId, job)) {
+          if (jobs.remove(job)) {
             log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
                 job.volumeId, job.reference, settings.orphanTimeout());
             job.cancelAndWait();
@@ -349,9 +333,6 @@ public final class VolumeManager implements AutoCloseable {
   @Override
   public void close() {
     reaper.shutdownNow();
-    List<PullJob> running = List.copyOf(jobs.values());
-    running.forEach(PullJob::cancel);
-    running.forEach(PullJob::cancelAndWait);
-    pulls.shutdownNow();
+    jobs.close();
   }
 }

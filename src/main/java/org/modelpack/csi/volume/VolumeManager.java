@@ -6,11 +6,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.mount.MountTable;
@@ -46,8 +42,7 @@ public final class VolumeManager implements AutoCloseable {
   private final VolumeSettings settings;
   private final VolumeLocks locks = new VolumeLocks();
   private final PullJobs jobs;
-  private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
-      DaemonThreads.named("orphan-reaper"));
+  private final OrphanReaper reaper;
 
   /**
    * @param volumesDir a real path: volumes are matched against the mount table by it
@@ -62,8 +57,7 @@ public final class VolumeManager implements AutoCloseable {
     this.clock = clock;
     this.settings = settings;
     this.jobs = new PullJobs(clock);
-    long period = Math.max(1, Math.min(30, settings.orphanTimeout().toSeconds() / 4));
-    reaper.scheduleWithFixedDelay(this::reapOrphans, period, period, TimeUnit.SECONDS);
+    this.reaper = OrphanReaper.start(jobs, locks, settings.orphanTimeout(), this::removeVolume);
   }
 
   public Path volumeDir(String volumeId) {
@@ -279,25 +273,6 @@ public final class VolumeManager implements AutoCloseable {
     }
   }
 
-  /** Cancels and removes pulls that nobody has asked about within the orphan timeout. */
-  void reapOrphans() {
-    for (PullJob job : jobs.unaskedFor(settings.orphanTimeout())) {
-      try {
-        locks.withLock(job.volumeId, () -> {
-          if (jobs.remove(job)) {
-            log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
-                job.volumeId, job.reference, settings.orphanTimeout());
-            job.cancelAndWait();
-            removeVolume(job.volumeId);
-          }
-          return null;
-        });
-      } catch (RuntimeException e) {
-        log.warn("volume {}: orphan cleanup failed: {}", job.volumeId, e.getMessage());
-      }
-    }
-  }
-
   /** Deletes the volume's directory (crash-safely) and drops its references to the store. */
   private void removeVolume(String volumeId) throws IOException {
     try {
@@ -332,7 +307,7 @@ public final class VolumeManager implements AutoCloseable {
   /** Cancels every running pull at once, then waits for each to clean up. */
   @Override
   public void close() {
-    reaper.shutdownNow();
+    reaper.close();
     jobs.close();
   }
 }

@@ -83,11 +83,11 @@ public final class VolumeManager implements AutoCloseable {
   public VolumeStatus publish(PublishRequest req) {
     Reference reference = parseReference(req.reference());
     targets.check(req.targetPath());
-    Object prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
-    if (prepared instanceof VolumeStatus done) {
-      return done;
+    Prepared prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
+    if (prepared instanceof Prepared.Mounted mounted) {
+      return mounted.status();
     }
-    PullJob job = (PullJob) prepared;
+    PullJob job = ((Prepared.Pulling) prepared).job(); // sealed: the only other outcome
     boolean finished;
     try {
       finished = job.await(settings.publishWait());
@@ -103,6 +103,13 @@ public final class VolumeManager implements AutoCloseable {
           + job.progressMessage());
     }
     return locks.withLock(req.volumeId(), () -> finish(req, job));
+  }
+
+  /** What a publish found under the volume's lock: the volume served, or a pull to wait for. */
+  private sealed interface Prepared {
+    record Mounted(VolumeStatus status) implements Prepared {}
+
+    record Pulling(PullJob job) implements Prepared {}
   }
 
   /**
@@ -139,8 +146,8 @@ public final class VolumeManager implements AutoCloseable {
     });
   }
 
-  /** Returns the mounted status, or the job to wait for. Runs under the volume's lock. */
-  private Object prepare(PublishRequest req, Reference reference) throws IOException {
+  /** Mounts the volume, or finds or starts the pull to wait for. Runs under the volume's lock. */
+  private Prepared prepare(PublishRequest req, Reference reference) throws IOException {
     Path volumeDir = volumeDir(req.volumeId());
     Path modelDir = volumeDir.resolve(MODEL_DIR);
     String target = req.targetPath().toString();
@@ -156,7 +163,7 @@ public final class VolumeManager implements AutoCloseable {
       if (existing.isPresent() && existing.get().sameContent(req.reference(), req.filter())
           && mounter.isBindOf(modelDir, req.targetPath())) {
         log.info("volume {} is already published at {}", req.volumeId(), target);
-        return targets.remember(volumeDir, existing.get(), target);
+        return new Prepared.Mounted(targets.remember(volumeDir, existing.get(), target));
       }
       throw new DriverException(ErrorKind.ALREADY_EXISTS, "target path " + target
           + " is already a mount point that does not belong to volume " + req.volumeId());
@@ -171,7 +178,7 @@ public final class VolumeManager implements AutoCloseable {
 
     Optional<PullJob> running = jobs.join(req);
     if (running.isPresent()) {
-      return running.get();
+      return new Prepared.Pulling(running.get());
     }
     if (existing.isPresent() && existing.get().hasModel()
         && existing.get().sameContent(req.reference(), req.filter())
@@ -179,14 +186,14 @@ public final class VolumeManager implements AutoCloseable {
       Optional<String> mismatch = req.writable() ? Optional.empty()
           : puller.get().checkPlaced(volumeDir, modelDir, existing.get().manifestDigest());
       if (mismatch.isEmpty()) {
-        return mount(req, existing.get());
+        return new Prepared.Mounted(mount(req, existing.get()));
       }
       // Never mount a tree that is not what its record says (a crash, a disk, a hand).
       log.warn("volume {}: its files do not match its record ({}); pulling it again",
           req.volumeId(), mismatch.get());
       removeVolume(req.volumeId());
     }
-    return startPull(req, reference, volumeDir, modelDir);
+    return new Prepared.Pulling(startPull(req, reference, volumeDir, modelDir));
   }
 
   /** Collects a finished pull: its error once, or a mount. Runs under the volume's lock. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Optional;
 import org.modelpack.csi.fs.FileTrees;
 import org.slf4j.Logger;
@@ -42,5 +43,21 @@ public final class StatusStore {
    */
   public void write(Path volumeDir, VolumeStatus status) throws IOException {
     FileTrees.writeAtomically(volumeDir.resolve(FILE), json.writeValueAsBytes(status), false);
+  }
+
+  /**
+   * Adds a running pull's progress to a PULLING status. Best effort: the progress is for
+   * operators, and a publish that records it answers ABORTED anyway.
+   */
+  void writeProgress(Path volumeDir, VolumeStatus.Progress progress, Instant now) {
+    try {
+      Optional<VolumeStatus> pulling = read(volumeDir)
+          .filter(s -> s.state() == VolumeState.PULLING);
+      if (pulling.isPresent()) {
+        write(volumeDir, pulling.get().withProgress(progress, now));
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot record progress in {}: {}", volumeDir, e.getMessage());
+    }
   }
 }

@@ -28,12 +28,13 @@ final class VolumeDirs {
 
   private final Path volumesDir;
   private final MountTable mounts;
-  private final StatusStore statuses = new StatusStore();
+  private final StatusStore statuses;
 
   /** @param volumesDir a real path: volumes are matched against the mount table by it */
-  VolumeDirs(Path volumesDir, MountTable mounts) {
+  VolumeDirs(Path volumesDir, MountTable mounts, StatusStore statuses) {
     this.volumesDir = volumesDir;
     this.mounts = mounts;
+    this.statuses = statuses;
   }
 
   Path dir(String volumeId) {

@@ -6,14 +6,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.mount.MountTable;
@@ -39,7 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class VolumeManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VolumeManager.class);
   static final String MODEL_DIR = "model";
-  private static final long LOCK_WAIT_SECONDS = 30;
 
   private final VolumeDirs dirs;
   private final Supplier<ModelPuller> puller;
@@ -48,12 +40,9 @@ public final class VolumeManager implements AutoCloseable {
   private final StatusStore statuses = new StatusStore();
   private final Clock clock;
   private final VolumeSettings settings;
-  private final ConcurrentHashMap<String, VolumeLock> locks = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, PullJob> jobs = new ConcurrentHashMap<>();
-  private final ExecutorService pulls = Executors.newCachedThreadPool(
-      DaemonThreads.named("volume-pull"));
-  private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
-      DaemonThreads.named("orphan-reaper"));
+  private final VolumeLocks locks = new VolumeLocks();
+  private final PullJobs jobs;
+  private final OrphanReaper reaper;
 
   /**
    * @param volumesDir a real path: volumes are matched against the mount table by it
@@ -61,14 +50,14 @@ public final class VolumeManager implements AutoCloseable {
    */
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
       TargetGuard guard, Clock clock, VolumeSettings settings) {
-    this.dirs = new VolumeDirs(volumesDir, mounter.table());
+    this.dirs = new VolumeDirs(volumesDir, mounter.table(), statuses);
     this.puller = puller;
     this.mounter = mounter;
     this.targets = new VolumeTargets(mounter, guard, statuses, clock);
     this.clock = clock;
     this.settings = settings;
-    long period = Math.max(1, Math.min(30, settings.orphanTimeout().toSeconds() / 4));
-    reaper.scheduleWithFixedDelay(this::reapOrphans, period, period, TimeUnit.SECONDS);
+    this.jobs = new PullJobs(clock);
+    this.reaper = OrphanReaper.start(jobs, locks, settings.orphanTimeout(), this::removeVolume);
   }
 
   public Path volumeDir(String volumeId) {
@@ -80,7 +69,7 @@ public final class VolumeManager implements AutoCloseable {
    * pulls that a previous process left unfinished (see {@link VolumeDirs#recover}).
    */
   public static void recover(Path volumesDir, MountTable mounts) throws IOException {
-    new VolumeDirs(volumesDir, mounts).recover();
+    new VolumeDirs(volumesDir, mounts, new StatusStore()).recover();
   }
 
   public Optional<VolumeStatus> status(String volumeId) {
@@ -94,11 +83,11 @@ public final class VolumeManager implements AutoCloseable {
   public VolumeStatus publish(PublishRequest req) {
     Reference reference = parseReference(req.reference());
     targets.check(req.targetPath());
-    Object prepared = locked(req.volumeId(), () -> prepare(req, reference));
-    if (prepared instanceof VolumeStatus done) {
-      return done;
+    Prepared prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
+    if (prepared instanceof Prepared.Mounted mounted) {
+      return mounted.status();
     }
-    PullJob job = (PullJob) prepared;
+    PullJob job = ((Prepared.Pulling) prepared).job(); // sealed: the only other outcome
     boolean finished;
     try {
       finished = job.await(settings.publishWait());
@@ -113,7 +102,14 @@ public final class VolumeManager implements AutoCloseable {
       throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
           + job.progressMessage());
     }
-    return locked(req.volumeId(), () -> finish(req, job));
+    return locks.withLock(req.volumeId(), () -> finish(req, job));
+  }
+
+  /** What a publish found under the volume's lock: the volume served, or a pull to wait for. */
+  private sealed interface Prepared {
+    record Mounted(VolumeStatus status) implements Prepared {}
+
+    record Pulling(PullJob job) implements Prepared {}
   }
 
   /**
@@ -124,11 +120,11 @@ public final class VolumeManager implements AutoCloseable {
    * the unpublish of a target that asked for it.
    */
   public void unpublish(String volumeId, Path target) {
-    locked(volumeId, () -> {
+    locks.withLock(volumeId, () -> {
       PullJob job = jobs.get(volumeId);
       boolean pullForThisTarget = job != null && job.askedFor(target.toString());
       if (pullForThisTarget) {
-        jobs.remove(volumeId, job);
+        jobs.remove(job);
         if (!job.isDone()) {
           log.info("volume {}: unpublished while pulling; cancelling the pull", volumeId);
           job.cancelAndWait();
@@ -142,7 +138,7 @@ public final class VolumeManager implements AutoCloseable {
       // or cancelled, never mounted) was all it had.
       boolean unused = remaining.map(List::isEmpty).orElse(pullForThisTarget
           && status.map(s -> s.targetPaths().isEmpty()).orElse(true));
-      if (unused && !jobs.containsKey(volumeId)) {
+      if (unused && !jobs.has(volumeId)) {
         removeVolume(volumeId);
         log.info("volume {} unpublished from {} and removed", volumeId, target);
       }
@@ -150,8 +146,8 @@ public final class VolumeManager implements AutoCloseable {
     });
   }
 
-  /** Returns the mounted status, or the job to wait for. Runs under the volume's lock. */
-  private Object prepare(PublishRequest req, Reference reference) throws IOException {
+  /** Mounts the volume, or finds or starts the pull to wait for. Runs under the volume's lock. */
+  private Prepared prepare(PublishRequest req, Reference reference) throws IOException {
     Path volumeDir = volumeDir(req.volumeId());
     Path modelDir = volumeDir.resolve(MODEL_DIR);
     String target = req.targetPath().toString();
@@ -167,7 +163,7 @@ public final class VolumeManager implements AutoCloseable {
       if (existing.isPresent() && existing.get().sameContent(req.reference(), req.filter())
           && mounter.isBindOf(modelDir, req.targetPath())) {
         log.info("volume {} is already published at {}", req.volumeId(), target);
-        return targets.remember(volumeDir, existing.get(), target);
+        return new Prepared.Mounted(targets.remember(volumeDir, existing.get(), target));
       }
       throw new DriverException(ErrorKind.ALREADY_EXISTS, "target path " + target
           + " is already a mount point that does not belong to volume " + req.volumeId());
@@ -180,15 +176,9 @@ public final class VolumeManager implements AutoCloseable {
           + existing.get().targetPaths());
     }
 
-    PullJob job = jobs.get(req.volumeId());
-    if (job != null) {
-      if (!job.reference.equals(req.reference()) || !job.filter.equals(req.filter())) {
-        throw new DriverException(ErrorKind.ALREADY_EXISTS, "volume " + req.volumeId()
-            + " is pulling reference " + job.reference + " (" + job.filter + "), not "
-            + req.reference() + " (" + req.filter() + ")");
-      }
-      job.touch(target);
-      return job;
+    Optional<PullJob> running = jobs.join(req);
+    if (running.isPresent()) {
+      return new Prepared.Pulling(running.get());
     }
     if (existing.isPresent() && existing.get().hasModel()
         && existing.get().sameContent(req.reference(), req.filter())
@@ -196,19 +186,19 @@ public final class VolumeManager implements AutoCloseable {
       Optional<String> mismatch = req.writable() ? Optional.empty()
           : puller.get().checkPlaced(volumeDir, modelDir, existing.get().manifestDigest());
       if (mismatch.isEmpty()) {
-        return mount(req, existing.get());
+        return new Prepared.Mounted(mount(req, existing.get()));
       }
       // Never mount a tree that is not what its record says (a crash, a disk, a hand).
       log.warn("volume {}: its files do not match its record ({}); pulling it again",
           req.volumeId(), mismatch.get());
       removeVolume(req.volumeId());
     }
-    return startPull(req, reference, volumeDir, modelDir);
+    return new Prepared.Pulling(startPull(req, reference, volumeDir, modelDir));
   }
 
   /** Collects a finished pull: its error once, or a mount. Runs under the volume's lock. */
   private VolumeStatus finish(PublishRequest req, PullJob job) throws IOException {
-    jobs.remove(req.volumeId(), job);
+    jobs.remove(job);
     VolumeStatus pulled = job.outcome();
     Optional<VolumeStatus> current = statuses.read(volumeDir(req.volumeId()));
     if (current.isPresent() && current.get().targetPaths().contains(req.targetPath().toString())
@@ -224,11 +214,7 @@ public final class VolumeManager implements AutoCloseable {
     VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), req.filter(),
         clock.instant());
     statuses.write(volumeDir, status);
-    PullJob job = new PullJob(req.volumeId(), req.reference(), req.filter(), clock);
-    job.touch(req.targetPath().toString());
-    jobs.put(req.volumeId(), job);
-    job.started(pulls.submit(() -> runPull(job, req, reference, volumeDir, modelDir, status)));
-    return job;
+    return jobs.start(req, job -> runPull(job, req, reference, volumeDir, modelDir, status));
   }
 
   private void runPull(PullJob job, PublishRequest req, Reference reference, Path volumeDir,
@@ -274,23 +260,8 @@ public final class VolumeManager implements AutoCloseable {
   private void recordProgress(PullJob job) {
     synchronized (job) {
       if (!job.isDone()) {
-        writeProgress(job);
+        statuses.writeProgress(volumeDir(job.volumeId), job.progressNow(), clock.instant());
       }
-    }
-  }
-
-  private void writeProgress(PullJob job) {
-    try {
-      Path dir = volumeDir(job.volumeId);
-      statuses.read(dir).filter(s -> s.state() == VolumeState.PULLING).ifPresent(s -> {
-        try {
-          statuses.write(dir, s.withProgress(job.progressNow(), clock.instant()));
-        } catch (IOException e) {
-          log.debug("cannot record progress of {}: {}", job.volumeId, e.getMessage());
-        }
-      });
-    } catch (RuntimeException e) {
-      log.debug("cannot record progress of {}: {}", job.volumeId, e.getMessage());
     }
   }
 
@@ -306,28 +277,6 @@ public final class VolumeManager implements AutoCloseable {
         removeVolume(req.volumeId());
       }
       throw e;
-    }
-  }
-
-  /** Cancels and removes pulls that nobody has asked about within the orphan timeout. */
-  void reapOrphans() {
-    for (PullJob job : List.copyOf(jobs.values())) {
-      if (!job.unaskedFor(settings.orphanTimeout())) {
-        continue;
-      }
-      try {
-        locked(job.volumeId, () -> {
-          if (jobs.remove(job.volumeId, job)) {
-            log.warn("volume {}: nobody asked for its pull of {} in {}; removing it",
-                job.volumeId, job.reference, settings.orphanTimeout());
-            job.cancelAndWait();
-            removeVolume(job.volumeId);
-          }
-          return null;
-        });
-      } catch (RuntimeException e) {
-        log.warn("volume {}: orphan cleanup failed: {}", job.volumeId, e.getMessage());
-      }
     }
   }
 
@@ -349,52 +298,9 @@ public final class VolumeManager implements AutoCloseable {
     }
   }
 
-  private interface VolumeOperation<T> {
-    T run() throws IOException;
-  }
-
   /** How many volumes have a lock now (held or waited for); for tests. */
   int volumesWithLocks() {
     return locks.size();
-  }
-
-  /** A volume's lock and how many calls hold or wait for it; gone from the map at zero. */
-  private static final class VolumeLock {
-    final ReentrantLock lock = new ReentrantLock();
-    int users;
-  }
-
-  private <T> T locked(String volumeId, VolumeOperation<T> op) {
-    VolumeIds.requireSafe(volumeId);
-    VolumeLock entry = locks.compute(volumeId, (k, v) -> {
-      VolumeLock l = v == null ? new VolumeLock() : v;
-      l.users++;
-      return l;
-    });
-    try {
-      try {
-        if (!entry.lock.tryLock(LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
-          throw new DriverException(ErrorKind.ABORTED,
-              "an operation on volume " + volumeId + " is already in progress");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new DriverException(ErrorKind.ABORTED, "interrupted waiting for volume "
-            + volumeId);
-      }
-      try {
-        return op.run();
-      } catch (IOException e) {
-        throw new DriverException(ErrorKind.INTERNAL, "volume " + volumeId + ": "
-            + e.getMessage(), e);
-      } finally {
-        entry.lock.unlock();
-      }
-    } finally {
-      // Kept only while someone holds or waits for it: the map does not grow with every
-      // volume the node has ever seen.
-      locks.compute(volumeId, (k, v) -> --v.users == 0 ? null : v);
-    }
   }
 
   /**
@@ -408,10 +314,7 @@ public final class VolumeManager implements AutoCloseable {
   /** Cancels every running pull at once, then waits for each to clean up. */
   @Override
   public void close() {
-    reaper.shutdownNow();
-    List<PullJob> running = List.copyOf(jobs.values());
-    running.forEach(PullJob::cancel);
-    running.forEach(PullJob::cancelAndWait);
-    pulls.shutdownNow();
+    reaper.close();
+    jobs.close();
   }
 }

@@ -15,8 +15,6 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.modelpack.csi.registry.auth.CredentialStore;
-import org.modelpack.csi.registry.auth.PodSecretCredentials;
 import org.modelpack.csi.volume.PublishRequest;
 import org.modelpack.csi.volume.VolumeIds;
 import org.modelpack.csi.volume.VolumeManager;
@@ -88,11 +86,6 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     Mode mode = accessMode(cap);
     VolumeAttributes attributes = VolumeAttributes.parse(serviceName, r.getVolumeContextMap(),
         r.getReadonly(), mode);
-    try {
-      PodSecretCredentials.from(r.getSecretsMap(), CredentialStore.ANONYMOUS);
-    } catch (IllegalArgumentException e) {
-      throw GrpcErrors.invalid("node publish secret: " + e.getMessage());
-    }
     return new PublishRequest(r.getVolumeId(), target, attributes.reference(),
         mode == Mode.SINGLE_NODE_SINGLE_WRITER, attributes.writable(), attributes.filter(),
         attributes.checkDiskQuota(), r.getSecretsMap());

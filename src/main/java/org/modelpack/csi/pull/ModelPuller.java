@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * quota, have the store place each layer ({@link PlanPlacer}; the store downloads each once per
  * node and verifies it before any file from it becomes visible), then write the volume's
  * record. A failure removes the volume's references so nothing it asked for stays pinned.
- * Immutable: {@link #withSecrets} returns another puller.
+ * Immutable: {@link #withPodCredentials} returns another puller.
  */
 public final class ModelPuller {
   private static final Logger log = LoggerFactory.getLogger(ModelPuller.class);
@@ -74,13 +74,15 @@ public final class ModelPuller {
 
   /**
    * This puller with a pod's registry credentials (its node-publish secrets), which take
-   * precedence over the node's; itself when the secrets hold none.
+   * precedence over the node's for {@code registryHost}; itself when the pod gave none (null).
    */
-  public ModelPuller withSecrets(Map<String, String> secrets, String registryHost) {
-    return PodSecretCredentials.from(secrets, registry.client().nodeCredentials(), registryHost)
-        .map(creds -> new ModelPuller(registry.withCredentials(creds), placer, volumes,
-            manifests, plans, clock, quota))
-        .orElse(this);
+  public ModelPuller withPodCredentials(PodSecretCredentials pod, String registryHost) {
+    if (pod == null) {
+      return this;
+    }
+    return new ModelPuller(registry.withCredentials(
+        pod.over(registry.client().nodeCredentials(), registryHost)), placer, volumes, manifests,
+        plans, clock, quota);
   }
 
   /**

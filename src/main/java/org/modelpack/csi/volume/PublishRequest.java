@@ -2,7 +2,10 @@ package org.modelpack.csi.volume;
 
 import java.nio.file.Path;
 import java.util.Map;
+import org.modelpack.csi.error.DriverException;
+import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.pull.LayerFilter;
+import org.modelpack.csi.registry.auth.PodSecretCredentials;
 
 /**
  * A validated request to serve a model at a target path.
@@ -11,27 +14,47 @@ import org.modelpack.csi.pull.LayerFilter;
  * @param writable the volume gets private, writable copies and a read-write mount
  * @param filter the layers the volume leaves out; part of the volume's identity
  * @param checkDiskQuota the volume asked for a disk quota check before its pull
- * @param secrets the pod's registry credentials (nodePublishSecretRef); never printed or stored
+ * @param podCredentials the pod's registry credentials (nodePublishSecretRef), parsed once here;
+ *     null when it gave none. Never printed or stored.
  */
 public record PublishRequest(String volumeId, Path targetPath, String reference,
     boolean singleWriter, boolean writable, LayerFilter filter, boolean checkDiskQuota,
-    Map<String, String> secrets) {
+    PodSecretCredentials podCredentials) {
 
   public PublishRequest {
     filter = filter == null ? LayerFilter.NONE : filter;
-    secrets = secrets == null ? Map.of() : Map.copyOf(secrets);
+  }
+
+  /**
+   * A request with the pod's node-publish {@code secrets}.
+   *
+   * @throws DriverException INVALID_ARGUMENT naming the malformed key (never its value)
+   */
+  public PublishRequest(String volumeId, Path targetPath, String reference, boolean singleWriter,
+      boolean writable, LayerFilter filter, boolean checkDiskQuota, Map<String, String> secrets) {
+    this(volumeId, targetPath, reference, singleWriter, writable, filter, checkDiskQuota,
+        podCredentials(secrets));
   }
 
   public PublishRequest(String volumeId, Path targetPath, String reference, boolean singleWriter,
       boolean writable) {
     this(volumeId, targetPath, reference, singleWriter, writable, LayerFilter.NONE, false,
-        Map.of());
+        (PodSecretCredentials) null);
+  }
+
+  private static PodSecretCredentials podCredentials(Map<String, String> secrets) {
+    try {
+      return PodSecretCredentials.parse(secrets == null ? Map.of() : secrets).orElse(null);
+    } catch (IllegalArgumentException e) {
+      throw new DriverException(ErrorKind.INVALID_ARGUMENT,
+          "node publish secret: " + e.getMessage());
+    }
   }
 
   @Override
   public String toString() {
     return "PublishRequest[volumeId=" + volumeId + ", targetPath=" + targetPath + ", reference="
         + reference + ", writable=" + writable + ", filter=" + filter + ", secrets="
-        + (secrets.isEmpty() ? "none" : "<" + secrets.size() + " keys hidden>") + "]";
+        + (podCredentials == null ? "none" : "<hidden>") + "]";
   }
 }

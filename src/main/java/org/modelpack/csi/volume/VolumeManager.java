@@ -223,7 +223,7 @@ public final class VolumeManager implements AutoCloseable {
       return;
     }
     try {
-      PullPlan plan = puller.get().withSecrets(req.secrets(), reference.registry())
+      PullPlan plan = puller.get().withPodCredentials(req.podCredentials(), reference.registry())
           .pull(new VolumePull(reference, req.filter(), req.volumeId(), volumeDir, modelDir,
               req.writable(), req.checkDiskQuota()), job.progress);
       synchronized (job) {

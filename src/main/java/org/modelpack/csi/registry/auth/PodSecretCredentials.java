@@ -32,21 +32,12 @@ public final class PodSecretCredentials implements CredentialStore {
   }
 
   /**
-   * The credentials in {@code secrets}, or empty when it holds none of the known keys.
+   * The credentials in {@code secrets} (a pod's node-publish secrets), or empty when it holds
+   * none of the known keys. Parsed once per publish; {@link #over} binds them to a pull.
    *
    * @throws IllegalArgumentException naming the key (never the value) when it is malformed
    */
-  public static Optional<CredentialStore> from(Map<String, String> secrets,
-      CredentialStore fallback) {
-    return from(secrets, fallback, null);
-  }
-
-  /**
-   * As above; {@code username}/{@code password} keys apply to {@code registry} only (the pull's
-   * own registry), never to a mirror or another host. Null means any registry.
-   */
-  public static Optional<CredentialStore> from(Map<String, String> secrets,
-      CredentialStore fallback, String registry) {
+  public static Optional<PodSecretCredentials> parse(Map<String, String> secrets) {
     String dockerConfig = secrets.get(DOCKER_CONFIG_JSON);
     if (dockerConfig != null) {
       JsonNode root;
@@ -60,7 +51,7 @@ public final class PodSecretCredentials implements CredentialStore {
         throw new IllegalArgumentException("secret key " + DOCKER_CONFIG_JSON
             + " has no \"auths\" object");
       }
-      return Optional.of(new PodSecretCredentials(root.path("auths"), null, null, fallback));
+      return Optional.of(new PodSecretCredentials(root.path("auths"), null, null, null));
     }
     String user = secrets.get("username");
     String password = secrets.get("password");
@@ -69,9 +60,18 @@ public final class PodSecretCredentials implements CredentialStore {
         throw new IllegalArgumentException("secret needs both 'username' and 'password' keys");
       }
       return Optional.of(new PodSecretCredentials(null, Credentials.basic(user, password),
-          registry, fallback));
+          null, null));
     }
     return Optional.empty();
+  }
+
+  /**
+   * These credentials for one pull: {@code username}/{@code password} keys apply to
+   * {@code registry} only (the pull's own registry), never to a mirror or another host; null
+   * means any registry. A registry they do not cover gets {@code fallback}'s (the node's).
+   */
+  public PodSecretCredentials over(CredentialStore fallback, String registry) {
+    return new PodSecretCredentials(auths, everywhere, registry, fallback);
   }
 
   @Override

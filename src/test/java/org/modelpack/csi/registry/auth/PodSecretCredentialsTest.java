@@ -17,9 +17,9 @@ class PodSecretCredentialsTest {
 
   @Test
   void dockerConfigJsonSecretAnswersForItsRegistriesAndTheNodeForOthers() throws Exception {
-    CredentialStore c = PodSecretCredentials.from(Map.of(".dockerconfigjson",
+    CredentialStore c = PodSecretCredentials.parse(Map.of(".dockerconfigjson",
         "{\"auths\":{\"https://registry.example.com/v1/\":{\"auth\":\"" + b64("pod:pod-pw")
-            + "\"}}}"), NODE).orElseThrow();
+            + "\"}}}")).orElseThrow().over(NODE, null);
     assertThat(c.lookup("registry.example.com").username()).isEqualTo("pod");
     assertThat(c.lookup("registry.example.com").password()).isEqualTo("pod-pw");
     assertThat(c.lookup("other.example.com").username()).isEqualTo("node");
@@ -27,38 +27,38 @@ class PodSecretCredentialsTest {
 
   @Test
   void usernameAndPasswordKeysApplyToEveryRegistryOfThePull() throws Exception {
-    CredentialStore c = PodSecretCredentials.from(Map.of("username", "u", "password", "p"), NODE)
-        .orElseThrow();
+    CredentialStore c = PodSecretCredentials.parse(Map.of("username", "u", "password", "p"))
+        .orElseThrow().over(NODE, null);
     assertThat(c.lookup("a.example.com").username()).isEqualTo("u");
     assertThat(c.lookup("b.example.com:5000").password()).isEqualTo("p");
   }
 
   @Test
   void secretsWithoutKnownKeysMeanNoPodCredentials() {
-    assertThat(PodSecretCredentials.from(Map.of("token", "x"), NODE)).isEmpty();
-    assertThat(PodSecretCredentials.from(Map.of(), NODE)).isEmpty();
+    assertThat(PodSecretCredentials.parse(Map.of("token", "x"))).isEmpty();
+    assertThat(PodSecretCredentials.parse(Map.of())).isEmpty();
   }
 
   @Test
   void malformedSecretsAreRefusedWithoutEchoingTheirValue() {
-    assertThatThrownBy(() -> PodSecretCredentials.from(
-        Map.of(".dockerconfigjson", "{not json s3cret"), NODE))
+    assertThatThrownBy(() -> PodSecretCredentials.parse(
+        Map.of(".dockerconfigjson", "{not json s3cret")))
         .hasMessageContaining(".dockerconfigjson").hasMessageNotContaining("s3cret");
-    assertThatThrownBy(() -> PodSecretCredentials.from(Map.of("username", "u"), NODE))
+    assertThatThrownBy(() -> PodSecretCredentials.parse(Map.of("username", "u")))
         .hasMessageContaining("password");
   }
 
   @Test
   void toStringNeverShowsTheSecret() {
-    CredentialStore c = PodSecretCredentials.from(Map.of("username", "u", "password", "hunter2"),
-        NODE).orElseThrow();
+    CredentialStore c = PodSecretCredentials.parse(Map.of("username", "u", "password", "hunter2"))
+        .orElseThrow().over(NODE, null);
     assertThat(c.toString()).doesNotContain("hunter2");
   }
 
   @Test
   void usernameAndPasswordNeverGoToAMirrorOrAnotherHost() throws Exception {
-    CredentialStore c = PodSecretCredentials.from(Map.of("username", "u", "password", "p"), NODE,
-        "registry.example.com").orElseThrow();
+    CredentialStore c = PodSecretCredentials.parse(Map.of("username", "u", "password", "p"))
+        .orElseThrow().over(NODE, "registry.example.com");
     assertThat(c.lookup("registry.example.com").username()).isEqualTo("u");
     assertThat(c.lookup("mirror.example.com:5000").username()).isEqualTo("node");
   }

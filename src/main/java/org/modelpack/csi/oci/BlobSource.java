@@ -1,7 +1,6 @@
 package org.modelpack.csi.oci;
 
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * Where blobs come from (a registry, its mirrors). The layer store asks one for the blobs it
@@ -11,8 +10,8 @@ import java.nio.file.Path;
 @FunctionalInterface
 public interface BlobSource {
   /**
-   * Writes {@code blob} into {@code destination} (created or truncated) and syncs it, or throws
-   * and leaves nothing there that matters. The store verifies what was written.
+   * Writes {@code blob} into {@code out} and syncs it, or throws. {@code out} hashes what it is
+   * given, so its owner verifies the blob without trusting the source.
    */
-  void fetch(Descriptor blob, Path destination) throws IOException;
+  void fetch(Descriptor blob, BlobWriter out) throws IOException;
 }

@@ -1,25 +1,16 @@
 package org.modelpack.csi.registry;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import org.modelpack.csi.oci.BlobWriter;
 import org.modelpack.csi.oci.Digest;
 
 /**
- * One blob download: the blob (digest, declared size), the registry URL asked for it, the file
- * it is written to, its name in messages and the transport that fetches it.
+ * One blob download: the blob (digest, declared size), the registry URL asked for it, the
+ * writer it goes to (which hashes it), its name in messages and the transport that fetches it.
  */
 record BlobDownload(RegistryTransport transport, Reference ref, URI uri, Digest digest,
-    long size, Path destination, String subject) {
-
-  /** The destination, created or truncated: every whole-blob try starts from an empty file. */
-  FileChannel openTruncated() throws IOException {
-    return FileChannel.open(destination, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-  }
+    long size, BlobWriter writer, String subject) {
 
   /**
    * A GET of the blob with {@code headers}, always at the registry URL: a redirect target of an

@@ -1,11 +1,11 @@
 package org.modelpack.csi.registry;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
+import org.modelpack.csi.oci.BlobWriter;
 import org.modelpack.csi.oci.Descriptor;
+import org.modelpack.csi.oci.DigestingBlobFile;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.registry.RegistryException.Kind;
 import org.slf4j.Logger;
@@ -28,12 +28,28 @@ final class BlobPuller {
   }
 
   /**
-   * Downloads {@code blob} into {@code destination}; a digest mismatch is downloaded once more
-   * from the start (a registry or proxy may have served a bad copy once) before it is reported.
-   * Unless the file verified, it is deleted: a half-written or wrong file must never look like
-   * content.
+   * Downloads {@code blob} into the file {@code destination}. Unless the file verified, it is
+   * deleted: a half-written or wrong file must never look like content.
    */
   void download(Reference ref, Descriptor blob, Path destination) throws IOException {
+    boolean ok = false;
+    try (DigestingBlobFile file = DigestingBlobFile.create(destination,
+        RegistryErrors.parseDigest(blob.digest()))) {
+      download(ref, blob, file);
+      ok = true;
+    } finally {
+      if (!ok) {
+        Files.deleteIfExists(destination);
+      }
+    }
+  }
+
+  /**
+   * Downloads {@code blob} into {@code out}, which hashes what it is given; a digest mismatch is
+   * downloaded once more from the start (a registry or proxy may have served a bad copy once)
+   * before it is reported.
+   */
+  void download(Reference ref, Descriptor blob, BlobWriter out) throws IOException {
     Digest digest = RegistryErrors.parseDigest(blob.digest());
     String subject = "blob " + digest + " in " + ref.name();
     if (blob.size() < 0) {
@@ -44,44 +60,34 @@ final class BlobPuller {
           + " bytes, more than the " + Descriptor.MAX_SIZE + " a blob may have");
     }
     BlobDownload download = new BlobDownload(access.transport(), ref,
-        access.url(ref, "/blobs/" + digest), digest, blob.size(), destination, subject);
-    boolean ok = false;
-    try {
-      for (int round = 1; ; round++) {
-        byte[] hash = once(download);
-        if (digest.matches(hash)) {
-          ok = true;
-          return;
-        }
-        String message = subject + " failed verification: expected digest " + digest
-            + ", got " + digest.algorithm() + ":" + HexFormat.of().formatHex(hash);
-        if (round >= VERIFY_ROUNDS) {
-          throw new RegistryException(Kind.INVALID_CONTENT, message + " (" + round
-              + " complete downloads)");
-        }
-        LOG.warn("{}; downloading it once more from the start", message);
+        access.url(ref, "/blobs/" + digest), digest, blob.size(), out, subject);
+    for (int round = 1; ; round++) {
+      Digest got = once(download);
+      if (digest.equals(got)) {
+        return;
       }
-    } finally {
-      if (!ok) {
-        Files.deleteIfExists(destination);
+      String message = subject + " failed verification: expected digest " + digest
+          + ", got " + got;
+      if (round >= VERIFY_ROUNDS) {
+        throw new RegistryException(Kind.INVALID_CONTENT, message + " (" + round
+            + " complete downloads)");
       }
+      LOG.warn("{}; downloading it once more from the start", message);
     }
   }
 
-  /** Downloads the whole blob into a truncated file, forces it and returns its hash. */
-  private byte[] once(BlobDownload download) throws IOException {
+  /** Downloads the whole blob into the emptied writer, syncs it and returns its digest. */
+  private Digest once(BlobDownload download) throws IOException {
     RegistrySettings settings = access.settings();
     long size = download.size();
     long threshold = settings.parallelThreshold();
     int connections = (int) Math.min(settings.parallelConnections(), Math.max(1, size));
     if (threshold > 0 && size > threshold && connections > 1) {
-      byte[] hash = new RangedBlobDownload(download, access.executor(), connections).fetch();
-      if (hash != null) {
-        return hash;
+      Digest digest = new RangedBlobDownload(download, access.executor(), connections).fetch();
+      if (digest != null) {
+        return digest;
       }
     }
-    try (FileChannel out = download.openTruncated()) {
-      return BlobRange.fetchWhole(download, out, null);
-    }
+    return BlobRange.fetchWhole(download, download.writer(), null);
   }
 }

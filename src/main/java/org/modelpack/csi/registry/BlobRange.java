@@ -3,20 +3,20 @@ package org.modelpack.csi.registry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.security.MessageDigest;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.modelpack.csi.oci.BlobWriter;
+import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.registry.RegistryException.Kind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Bytes {@code [start, end)} of a blob, fetched into a file at their offsets and resumed with
- * {@code Range} after breaks (docs/decisions/0302). The whole blob as one stream is hashed in
- * order as the bytes arrive and may be answered with 200, which starts it over; a chunk of a
+ * Bytes {@code [start, end)} of a blob, written at their offsets into a {@link BlobWriter}
+ * (which hashes them) and resumed with {@code Range} after breaks (docs/decisions/0302). The
+ * whole blob as one stream may be answered with 200, which starts it over; a chunk of a
  * parallel download must be answered with 206.
  */
 final class BlobRange {
@@ -40,51 +40,48 @@ final class BlobRange {
   }
 
   private final BlobDownload blob;
-  private final FileChannel out;
+  private final BlobWriter out;
   private final Runnable wrote;
   private final long start;
   private final long end;
   private final boolean part;
-  private final MessageDigest hasher;
   private final Retrier retrier;
   private final BooleanSupplier aborted;
   /** Next blob offset to fetch; written by one thread, read by the in-order hasher. */
   private volatile long pos;
 
-  private BlobRange(BlobDownload blob, FileChannel out, Runnable wrote, long start, long end,
-      boolean part, MessageDigest hasher, Retrier retrier, BooleanSupplier aborted) {
+  private BlobRange(BlobDownload blob, BlobWriter out, Runnable wrote, long start, long end,
+      boolean part, Retrier retrier, BooleanSupplier aborted) {
     this.blob = blob;
     this.out = out;
     this.wrote = wrote;
     this.start = start;
     this.end = end;
     this.part = part;
-    this.hasher = hasher;
     this.retrier = retrier;
     this.aborted = aborted;
     this.pos = start;
   }
 
   /**
-   * Downloads the whole blob as one stream into the empty file {@code out}, forces it and
-   * returns its hash; {@code first} is an already-sent answer, or null.
+   * Downloads the whole blob as one stream into {@code out}, emptied first, syncs it and returns
+   * the digest of what was written; {@code first} is an already-sent answer, or null.
    */
-  static byte[] fetchWhole(BlobDownload blob, FileChannel out, RegistryResponse first)
+  static Digest fetchWhole(BlobDownload blob, BlobWriter out, RegistryResponse first)
       throws IOException {
-    MessageDigest hasher = blob.digest().newHasher();
-    new BlobRange(blob, out, () -> { }, 0, blob.size(), false, hasher,
+    out.restart();
+    new BlobRange(blob, out, () -> { }, 0, blob.size(), false,
         blob.transport().retrier(blob.subject()), () -> false).fetch(first);
-    out.force(true);
-    return hasher.digest();
+    return out.finish();
   }
 
   /**
    * Chunk {@code [start, end)} of a parallel download, with a retry budget of its own; it stops
    * once {@code aborted} says so and runs {@code onWrite} after every write.
    */
-  static BlobRange chunk(BlobDownload blob, FileChannel out, long start, long end,
+  static BlobRange chunk(BlobDownload blob, BlobWriter out, long start, long end,
       BooleanSupplier aborted, Runnable onWrite) {
-    return new BlobRange(blob, out, onWrite, start, end, true, null,
+    return new BlobRange(blob, out, onWrite, start, end, true,
         blob.transport().retrier(blob.subject() + " bytes " + start + "+"), aborted);
   }
 
@@ -156,8 +153,7 @@ final class BlobRange {
       }
       if (pos > 0) {
         LOG.info("{}: the registry ignored Range at {}; starting over", blob.subject(), pos);
-        out.truncate(0);
-        hasher.reset();
+        out.restart();
         pos = 0;
       }
       return blob.size() + 1; // one extra byte proves the body is too long
@@ -219,14 +215,7 @@ final class BlobRange {
         moved = true;
         retrier.progressed();
       }
-      if (hasher != null) {
-        hasher.update(buf, 0, n);
-      }
-      ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-      long at = pos;
-      while (bb.hasRemaining()) {
-        at += out.write(bb, at);
-      }
+      out.write(ByteBuffer.wrap(buf, 0, n), pos);
       pos += n;
       wrote.run();
     }

@@ -73,12 +73,12 @@ public final class MirroredRegistry {
 
   /** Blobs of {@code ref}'s repository: from the first mirror serving them, else its registry. */
   public BlobSource blobs(Reference ref) {
-    return (blob, dest) -> {
+    return (blob, out) -> {
       if (fromMirrors(ref, blob.digest(), (c, onMirror) -> {
-        c.downloadBlob(onMirror, blob, dest);
+        c.downloadBlob(onMirror, blob, out);
         return true;
       }).isEmpty()) {
-        client.downloadBlob(ref, blob, dest);
+        client.downloadBlob(ref, blob, out);
       }
     };
   }

@@ -1,9 +1,6 @@
 package org.modelpack.csi.registry;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -11,6 +8,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.modelpack.csi.oci.BlobWriter;
+import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.registry.BlobRange.PartAborted;
 import org.modelpack.csi.registry.BlobRange.RangeIgnored;
 import org.modelpack.csi.registry.RegistryException.Kind;
@@ -19,13 +19,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One try at a blob as consecutive chunks over several connections, each chunk written at its
- * offset and retried/resumed on its own, while the calling thread hashes the file in order
- * behind the contiguous written prefix (docs/decisions/0304). Single use: a new try is a new
+ * offset and retried/resumed on its own, while the calling thread has the writer hash the
+ * contiguous written prefix as it grows (docs/decisions/0304). Single use: a new try is a new
  * object.
  */
 final class RangedBlobDownload {
   private static final Logger LOG = LoggerFactory.getLogger(RangedBlobDownload.class);
-  private static final int HASH_BUFFER = 1024 * 1024;
   private static final long MIN_CHUNK = 1L << 20;
   private static final long MAX_CHUNK = 64L << 20;
   /** Chunks of one blob at most (each is an object with its own retrier); bigger chunks then. */
@@ -40,6 +39,8 @@ final class RangedBlobDownload {
   private final AtomicBoolean abort = new AtomicBoolean();
   /** Notified after every write, so that the in-order hasher waits no longer than it must. */
   private final Object progress = new Object();
+  /** Writes so far: the hasher waits only if none came since it last looked. */
+  private final AtomicLong writes = new AtomicLong();
 
   RangedBlobDownload(BlobDownload blob, ExecutorService executor, int connections) {
     this.blob = blob;
@@ -48,51 +49,52 @@ final class RangedBlobDownload {
   }
 
   /**
-   * Downloads the blob into the truncated destination, forces it and returns its hash; null,
-   * having written nothing that matters, when the registry does not honour {@code Range}.
+   * Downloads the blob into the emptied writer, syncs it and returns the digest of what was
+   * written; null, having written nothing that matters, when the registry does not honour
+   * {@code Range}.
    */
-  byte[] fetch() throws IOException {
+  Digest fetch() throws IOException {
     long size = blob.size();
     long chunk = chunkSize(size, connections);
     int count = chunkCount(size, chunk);
-    try (FileChannel out = blob.openTruncated()) {
-      BlobRange[] chunks = new BlobRange[count];
-      for (int i = 0; i < count; i++) {
-        chunks[i] = BlobRange.chunk(blob, out, i * chunk, Math.min(size, (i + 1) * chunk),
-            abort::get, this::wrote);
-      }
-      // The first chunk probes: only a 206 proves the registry serves ranges.
-      RegistryResponse probe = chunks[0].request();
-      if (probe.statusCode() == 200) {
-        LOG.info("{}: the registry ignores Range; downloading it as one stream", blob.subject());
-        return BlobRange.fetchWhole(blob, out, probe);
-      }
-      if (probe.statusCode() != 206) {
-        // 404, 401, 5xx after retries...: report it from here, before more connections ask.
-        chunks[0].fetch(probe);
-        throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": HTTP "
-            + probe.statusCode() + " to a range request");
-      }
-      List<Future<Void>> parts = startParts(chunks, probe);
-      byte[] hash = hashInOrder(out, chunks);
-      IOException failure = awaitParts(parts);
-      if (failure instanceof RangeIgnored) {
-        LOG.info("{}: {}; downloading it as one stream", blob.subject(), failure.getMessage());
-        return null;
-      }
-      if (failure != null) {
-        throw failure;
-      }
-      if (hash == null) {
-        throw new RegistryException(Kind.UNAVAILABLE, blob.subject()
-            + ": download stopped early");
-      }
-      out.force(true);
-      return hash;
+    BlobWriter out = blob.writer();
+    out.restart();
+    BlobRange[] chunks = new BlobRange[count];
+    for (int i = 0; i < count; i++) {
+      chunks[i] = BlobRange.chunk(blob, out, i * chunk, Math.min(size, (i + 1) * chunk),
+          abort::get, this::wrote);
     }
+    // The first chunk probes: only a 206 proves the registry serves ranges.
+    RegistryResponse probe = chunks[0].request();
+    if (probe.statusCode() == 200) {
+      LOG.info("{}: the registry ignores Range; downloading it as one stream", blob.subject());
+      return BlobRange.fetchWhole(blob, out, probe);
+    }
+    if (probe.statusCode() != 206) {
+      // 404, 401, 5xx after retries...: report it from here, before more connections ask.
+      chunks[0].fetch(probe);
+      throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": HTTP "
+          + probe.statusCode() + " to a range request");
+    }
+    List<Future<Void>> parts = startParts(chunks, probe);
+    boolean hashed = hashInOrder(out);
+    IOException failure = awaitParts(parts);
+    if (failure instanceof RangeIgnored) {
+      LOG.info("{}: {}; downloading it as one stream", blob.subject(), failure.getMessage());
+      return null;
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    if (!hashed) {
+      throw new RegistryException(Kind.UNAVAILABLE, blob.subject()
+          + ": download stopped early");
+    }
+    return out.finish();
   }
 
   private void wrote() {
+    writes.incrementAndGet();
     synchronized (progress) {
       progress.notifyAll();
     }
@@ -128,52 +130,31 @@ final class RangedBlobDownload {
   }
 
   /**
-   * Hashes the file from the start up to the end of the contiguous completed prefix, waiting
-   * for the chunks to fill in. Returns null when the download was aborted first.
+   * Has the writer hash the contiguous written prefix as the chunks fill it in, until the whole
+   * blob is hashed (true) or the download was aborted first (false).
    */
-  private byte[] hashInOrder(FileChannel in, BlobRange[] chunks) throws IOException {
+  private boolean hashInOrder(BlobWriter out) throws IOException {
     long size = blob.size();
-    MessageDigest hasher = blob.digest().newHasher();
-    ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
-    long hashed = 0;
-    int current = 0;
-    while (hashed < size) {
-      while (current < chunks.length && chunks[current].complete()) {
-        current++;
+    while (true) {
+      long seen = writes.get();
+      if (out.hashWritten() >= size) {
+        return true;
       }
-      long frontier = current < chunks.length ? chunks[current].position() : size;
-      if (frontier <= hashed) {
-        synchronized (progress) {
-          if (abort.get()) {
-            return null;
-          }
-          if ((current < chunks.length ? chunks[current].position() : size) <= hashed
-              && !(current < chunks.length && chunks[current].complete())) {
-            try {
-              progress.wait(PROGRESS_POLL_MS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              abort.set(true);
-              return null;
-            }
+      synchronized (progress) {
+        if (abort.get()) {
+          return false;
+        }
+        if (writes.get() == seen) {
+          try {
+            progress.wait(PROGRESS_POLL_MS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abort.set(true);
+            return false;
           }
         }
-        continue;
-      }
-      while (hashed < frontier) {
-        buf.clear();
-        buf.limit((int) Math.min(buf.capacity(), frontier - hashed));
-        int n = in.read(buf, hashed);
-        if (n <= 0) {
-          throw new IOException(blob.destination() + " is shorter than the " + frontier
-              + " bytes written to it");
-        }
-        buf.flip();
-        hasher.update(buf);
-        hashed += n;
       }
     }
-    return hasher.digest();
   }
 
   /**

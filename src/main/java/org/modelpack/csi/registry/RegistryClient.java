@@ -3,6 +3,7 @@ package org.modelpack.csi.registry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.modelpack.csi.oci.BlobWriter;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.registry.auth.CredentialStore;
 import org.modelpack.csi.registry.auth.DockerConfigCredentials;
@@ -106,6 +107,14 @@ public final class RegistryClient implements AutoCloseable {
    */
   public void downloadBlob(Reference ref, Descriptor blob, Path destination) throws IOException {
     new BlobPuller(access).download(ref, blob, destination);
+  }
+
+  /**
+   * As above, into {@code out}, which hashes what it is given: the layer store's ingest, which
+   * checks the digest itself. A failed download leaves {@code out} to its owner.
+   */
+  public void downloadBlob(Reference ref, Descriptor blob, BlobWriter out) throws IOException {
+    new BlobPuller(access).download(ref, blob, out);
   }
 
   // ---------------------------------------------------------------- push

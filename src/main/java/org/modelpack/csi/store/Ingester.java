@@ -15,11 +15,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.materialize.TarLayerExtractor;
+import org.modelpack.csi.oci.Digest;
+import org.modelpack.csi.oci.DigestingBlobFile;
 
 /**
- * Turns a fetched blob into a store entry, the containerd way: write under {@code ingest/},
- * verify (the fetcher does, in the same pass as the write), make read-only, rename into place,
- * sync the directory. A crash at any point leaves either nothing or a complete entry (plus
+ * Turns a fetched blob into a store entry, the containerd way: write under {@code ingest/}
+ * through a writer that hashes in the same pass, verify size and digest here, make read-only,
+ * rename into place, sync the directory. A crash at any point leaves either nothing or a complete entry (plus
  * ingest leftovers that the next start removes).
  */
 final class Ingester {
@@ -49,8 +51,11 @@ final class Ingester {
     Dirs.create(target.getParent(), Dirs.PRIVATE);
     try {
       partialFile.accept(partial);
-      fetcher.fetch(partial);
-      verify(partial, req);
+      try (DigestingBlobFile download = DigestingBlobFile.create(partial,
+          Digest.parse(key.digest()))) {
+        fetcher.fetch(download);
+        verify(download, req);
+      }
       if (key.kind() == EntryKind.BLOB) {
         long size = Files.size(partial);
         if (req.mtime() != null) {
@@ -80,14 +85,25 @@ final class Ingester {
   }
 
   /**
-   * The commit check: whatever the fetcher claims, a download is kept only if it has the size
-   * the manifest declared (the fetcher verifies the digest while it writes).
+   * The commit check, whatever the fetcher claims: a download is kept only if the bytes it was
+   * given, as hashed by the store's own writer, have the declared size and digest.
    */
-  private static void verify(Path partial, LayerRequest req) throws IOException {
-    long size = Files.size(partial);
-    if (size != req.size()) {
-      throw new IOException("download of " + req.digest() + " has " + size
-          + " bytes, not the " + req.size() + " its descriptor declares");
+  private static void verify(DigestingBlobFile download, LayerRequest req) throws IOException {
+    // A download that completed is kept even if its flight was cancelled meanwhile (the thread
+    // interrupted): the check must not fail because a channel closes on the interrupt.
+    boolean interrupted = Thread.interrupted();
+    try {
+      Digest got = download.finish();
+      long size = Files.size(download.path());
+      if (size != req.size() || download.size() != size || !got.toString().equals(req.digest())) {
+        throw new IOException("download of " + req.digest() + " failed verification in the "
+            + "store: " + size + " bytes with digest " + got + ", expected " + req.size()
+            + " bytes");
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -89,7 +89,7 @@ public final class LayerStore implements LayerPlacer, VolumeLayers, ManifestReco
       throws IOException, InterruptedException {
     LayerRequest req = p.layer();
     Descriptor blob = new Descriptor(null, req.digest(), req.size(), null);
-    BlobFetcher fetcher = dest -> source.fetch(blob, dest);
+    BlobFetcher fetcher = out -> source.fetch(blob, out);
     Ticket ticket = request(p.volumeId(), req, fetcher);
     progress.track(ticket, req.size());
     StoreEntry entry = ticket.await();

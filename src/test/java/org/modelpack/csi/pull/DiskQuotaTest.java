@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -67,7 +68,7 @@ class DiskQuotaTest {
     Path modelDir = Files.createDirectories(tmp.resolve("volumes").resolve(v).resolve("model"));
     store.place(new Placement(v, new LayerRequest(b.digest(), LayerFormat.RAW, b.bytes().length,
         false), modelDir, b.digest().substring(7),
-        false), (blob, dest) -> Files.write(dest, b.bytes()), LayerProgress.NONE);
+        false), (blob, out) -> out.write(ByteBuffer.wrap(b.bytes()), 0), LayerProgress.NONE);
     if (volume == null) {
       store.releaseVolume(v);
     }

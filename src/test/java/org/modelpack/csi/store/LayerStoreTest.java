@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.modelpack.csi.oci.BlobWriter;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.modelpack.LayerFormat;
@@ -66,6 +68,28 @@ class LayerStoreTest {
   // ------------------------------------------------------------------ singleflight
 
   @Test
+  void aFetcherCannotHandTheStoreOtherBytesThanTheDigestNamesOrFewerThanTheSize()
+      throws Exception {
+    LayerStore store = open(0, NO_EVICTION);
+    Blob blob = blob("trusted nothing", 10_000);
+    byte[] forged = blob.bytes.clone();
+    forged[5_000] ^= 1;
+    byte[] shorter = java.util.Arrays.copyOf(blob.bytes, 9_999);
+    for (byte[] wrong : List.of(forged, shorter)) {
+      Ticket t = store.request("vol-x", blob.raw(), dest -> put(dest, wrong));
+      assertThatThrownBy(t::await).isInstanceOf(IOException.class)
+          .hasMessageContaining("failed verification in the store")
+          .hasMessageContaining(blob.digest);
+      assertThat(store.entries()).isEmpty();
+      assertThat(store.layout().path(blob.raw().key())).doesNotExist();
+      await().atMost(WAIT).until(() -> ingestContents(store).isEmpty());
+    }
+    assertThat(store.request("vol-x", blob.raw(), dest -> put(dest, blob.bytes)).await().path())
+        .hasBinaryContent(blob.bytes);
+  }
+
+
+  @Test
   void concurrentRequestsForOneDigestFetchOnceAndShareOneEntry() throws Exception {
     LayerStore store = open(0, NO_EVICTION);
     Blob blob = blob("shared weights", 100_000);
@@ -76,7 +100,7 @@ class LayerStoreTest {
       fetches.incrementAndGet();
       // Hold the download until every thread has its ticket, so all of them meet the flight.
       awaitLatch(allRequested);
-      Files.write(dest, blob.bytes);
+      put(dest, blob.bytes);
     };
     CyclicBarrier start = new CyclicBarrier(n);
     List<Future<StoreEntry>> results = new ArrayList<>();
@@ -115,7 +139,7 @@ class LayerStoreTest {
     BlobFetcher fetcher = dest -> {
       fetches.incrementAndGet();
       started.countDown();
-      Files.write(dest, blob.bytes, java.nio.file.StandardOpenOption.CREATE);
+      put(dest, blob.bytes);
       awaitLatch(release);
     };
 
@@ -147,7 +171,7 @@ class LayerStoreTest {
       fetches.incrementAndGet();
       started.countDown();
       awaitLatch(release);
-      Files.write(dest, blob.bytes);
+      put(dest, blob.bytes);
     };
     Ticket owner = store.request("vol-0", blob.raw(), fetcher);
     awaitLatch(started);
@@ -194,13 +218,13 @@ class LayerStoreTest {
     BlobFetcher failing = dest -> {
       started.countDown();
       awaitLatch(release);
-      Files.write(dest, "half".getBytes(StandardCharsets.UTF_8));
+      put(dest, "half".getBytes(StandardCharsets.UTF_8));
       throw new IOException("registry went away");
     };
     AtomicInteger secondFetches = new AtomicInteger();
     BlobFetcher working = dest -> {
       secondFetches.incrementAndGet();
-      Files.write(dest, blob.bytes);
+      put(dest, blob.bytes);
     };
 
     Ticket owner = store.request("vol-owner", blob.raw(), failing);
@@ -231,7 +255,7 @@ class LayerStoreTest {
     AtomicInteger fetches = new AtomicInteger();
     BlobFetcher fetcher = dest -> {
       fetches.incrementAndGet();
-      Files.write(dest, java.util.Arrays.copyOf(blob.bytes, 5_000)); // a partial file exists
+      put(dest, java.util.Arrays.copyOf(blob.bytes, 5_000)); // a partial file exists
       started.countDown();
       try {
         new CountDownLatch(1).await(); // never released: only cancellation ends it
@@ -265,7 +289,7 @@ class LayerStoreTest {
     // No stale flight is left behind: the next request downloads afresh.
     StoreEntry again = store.request("vol-3", blob.raw(), dest -> {
       fetches.incrementAndGet();
-      Files.write(dest, blob.bytes);
+      put(dest, blob.bytes);
     }).await();
     assertThat(Files.readAllBytes(again.path())).isEqualTo(blob.bytes);
     assertThat(fetches).hasValue(2);
@@ -281,7 +305,7 @@ class LayerStoreTest {
     CountDownLatch lateDone = new CountDownLatch(1);
     // A fetch whose bytes were all written when the cancellation came: it finishes anyway.
     BlobFetcher late = dest -> {
-      Files.write(dest, blob.bytes);
+      put(dest, blob.bytes);
       started.countDown();
       boolean interrupted = false;
       while (true) {
@@ -307,7 +331,7 @@ class LayerStoreTest {
     awaitLatch(started);
     abandoned.cancel();
 
-    StoreEntry entry = store.request("vol-2", blob.raw(), dest -> Files.write(dest, blob.bytes))
+    StoreEntry entry = store.request("vol-2", blob.raw(), dest -> put(dest, blob.bytes))
         .await();
     Path modelDir = Files.createDirectories(tmp.resolve("volumes/vol-2/model"));
     new Materializer().place(entry, modelDir, "w.bin", false);
@@ -372,12 +396,12 @@ class LayerStoreTest {
     Ticket ta = store.request("vol-a", a.raw(), tracked(active, maxActive, dest -> {
       aStarted.countDown();
       awaitLatch(releaseA);
-      Files.write(dest, a.bytes);
+      put(dest, a.bytes);
     }));
     awaitLatch(aStarted);
     Ticket tb = store.request("vol-b", b.raw(), tracked(active, maxActive, dest -> {
       bStarted.countDown();
-      Files.write(dest, b.bytes);
+      put(dest, b.bytes);
     }));
 
     await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
@@ -406,17 +430,17 @@ class LayerStoreTest {
       order.add("A");
       aStarted.countDown();
       awaitLatch(releaseA);
-      Files.write(dest, a.bytes);
+      put(dest, a.bytes);
     }));
     awaitLatch(aStarted);
     // B queues for the permit; C too.
     Ticket b2 = store.request("vol-2", b.raw(), tracked(active, maxActive, dest -> {
       order.add("B");
-      Files.write(dest, b.bytes);
+      put(dest, b.bytes);
     }));
     Ticket c3 = store.request("vol-3", c.raw(), tracked(active, maxActive, dest -> {
       order.add("C");
-      Files.write(dest, c.bytes);
+      put(dest, c.bytes);
     }));
     // Requests joining A (from the volumes waiting for B and C) need no permit and must not
     // take one: they simply wait for A.
@@ -452,14 +476,14 @@ class LayerStoreTest {
     Blob exec = blob("exec", 1_000);
     Instant mtime = Instant.parse("2024-05-06T07:08:09Z");
     StoreEntry p = store.request("v", new LayerRequest(plain.digest, LayerFormat.RAW,
-        plain.bytes.length, false, mtime), dest -> Files.write(dest, plain.bytes)).await();
+        plain.bytes.length, false, mtime), dest -> put(dest, plain.bytes)).await();
     StoreEntry x = store.request("v", new LayerRequest(exec.digest, LayerFormat.RAW,
-        exec.bytes.length, true, null), dest -> Files.write(dest, exec.bytes)).await();
+        exec.bytes.length, true, null), dest -> put(dest, exec.bytes)).await();
     byte[] tar = tar(Map.of("docs/README.md", "read me", "tokenizer/vocab.txt", "a b c",
         "top.txt", "top"));
     String tarDigest = sha256(tar);
     StoreEntry t = store.request("v", new LayerRequest(tarDigest, LayerFormat.TAR, tar.length,
-        false, null), dest -> Files.write(dest, tar)).await();
+        false, null), dest -> put(dest, tar)).await();
 
     assertThat(perms(p.path())).isEqualTo("r--r--r--");
     assertThat(Files.getLastModifiedTime(p.path()).toInstant()).isEqualTo(mtime);
@@ -560,8 +584,8 @@ class LayerStoreTest {
     AtomicInteger fetches = new AtomicInteger();
     fetch(store, "vol-1", x, fetches);
     fetch(store, "vol-2", y, fetches);
-    store.request("vol-1", treeReq, dest -> Files.write(dest, tar)).await();
-    store.request("vol-2", treeReq, dest -> Files.write(dest, tar)).await();
+    store.request("vol-1", treeReq, dest -> put(dest, tar)).await();
+    store.request("vol-2", treeReq, dest -> put(dest, tar)).await();
     store.recordVolume(volumes.resolve("vol-1"), record("vol-1", x.raw().key(), treeReq.key()));
     store.recordVolume(volumes.resolve("vol-2"), record("vol-2", y.raw().key(), treeReq.key()));
     Map<LayerKey, String> before = describe(store);
@@ -636,7 +660,7 @@ class LayerStoreTest {
       AtomicInteger fetches) throws Exception {
     return store.request(volume, blob.raw(), dest -> {
       fetches.incrementAndGet();
-      Files.write(dest, blob.bytes);
+      put(dest, blob.bytes);
     }).await();
   }
 
@@ -737,5 +761,10 @@ class LayerStoreTest {
     public Instant instant() {
       return Instant.ofEpochSecond(seconds.incrementAndGet());
     }
+  }
+
+  /** Writes the whole blob, as a source does, into the store's writer. */
+  private static void put(BlobWriter out, byte[] bytes) throws IOException {
+    out.write(ByteBuffer.wrap(bytes), 0);
   }
 }

@@ -2,13 +2,13 @@ package org.modelpack.csi.modelpack;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.Set;
+import org.modelpack.csi.json.Json;
 
 /**
  * The ModelPack per-file metadata ({@code org.cncf.model.file.metadata+json}).
@@ -28,7 +28,6 @@ public record FileMetadata(
   public static final int TYPE_SYMLINK = 2;
   public static final int TYPE_DIRECTORY = 5;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Go's zero time.Time marshals as this; it means "no time". */
   private static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
 
@@ -74,7 +73,7 @@ public record FileMetadata(
   public static FileMetadata parse(String json) {
     JsonNode root;
     try {
-      root = JSON.readTree(json);
+      root = Json.mapper().readTree(json);
     } catch (JsonProcessingException e) {
       throw new MalformedMetadataException("file metadata is not valid JSON: " + e.getOriginalMessage(), e);
     }

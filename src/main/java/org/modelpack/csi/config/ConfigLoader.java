@@ -47,9 +47,9 @@ public final class ConfigLoader {
       throw new ConfigException("config key service_name: '" + serviceName
           + "' is not a valid CSI driver name (DNS-1123 style, at most 63 characters)");
     }
-    Path rootDir = root.path("root_dir", "var/model-csi", workingDir);
+    Path rootDir = root.path("root_dir", DriverConfig.DEFAULT_ROOT_DIR, workingDir);
     Path endpoint = socketPath(root.string("csi_endpoint",
-        "unix://" + rootDir.resolve("csi/csi.sock")));
+        "unix://" + rootDir.resolve(DriverConfig.DEFAULT_SOCKET)));
     String nodeId = firstNonBlank(env.get("CSI_NODE_ID"), root.string("node_id", null));
     if (nodeId == null) {
       nodeId = hostName.get();
@@ -67,9 +67,9 @@ public final class ConfigLoader {
 
   private CacheConfig cacheConfig(ConfigSection cache, Path rootDir) {
     Path dir = cache.path("dir", rootDir.resolve("store").toString(), workingDir);
-    long max = cache.size("max_size", 0);
-    int high = cache.percent("high_watermark", 85);
-    int low = cache.percent("low_watermark", 70);
+    long max = cache.size("max_size", CacheConfig.DEFAULT_MAX_SIZE_BYTES);
+    int high = cache.percent("high_watermark", CacheConfig.DEFAULT_HIGH_WATERMARK_PERCENT);
+    int low = cache.percent("low_watermark", CacheConfig.DEFAULT_LOW_WATERMARK_PERCENT);
     if (low > high) {
       throw new ConfigException("config key cache.low_watermark: " + low
           + " must not be above cache.high_watermark " + high);

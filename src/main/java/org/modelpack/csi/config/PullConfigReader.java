@@ -30,17 +30,19 @@ final class PullConfigReader {
     }
     String proxy = proxyUrl(pull.string("proxy_url", null));
     Set<String> plain = plainHttpRegistries(pull.value("plain_http_registries"));
-    int nodeLayers = pull.integer("node_layer_concurrency", 0);
+    int nodeLayers = pull.integer("node_layer_concurrency",
+        PullConfig.DEFAULT_NODE_LAYER_CONCURRENCY);
     if (nodeLayers < 0) {
       throw new ConfigException("config key pull_config.node_layer_concurrency: must be 0 "
           + "(unlimited) or more, got " + nodeLayers);
     }
-    int wait = pull.integer("publish_wait_seconds", 100);
+    int wait = pull.integer("publish_wait_seconds",
+        (int) PullConfig.DEFAULT_PUBLISH_WAIT.toSeconds());
     if (wait < 0 || wait > 110) {
       throw new ConfigException("config key pull_config.publish_wait_seconds: must be 0-110 "
           + "(kubelet abandons a call after 120 s), got " + wait);
     }
-    Duration orphan = pull.duration("orphan_timeout", Duration.ofMinutes(10));
+    Duration orphan = pull.duration("orphan_timeout", PullConfig.DEFAULT_ORPHAN_TIMEOUT);
     int attempts = pull.integer("retry_attempts", PullConfig.DEFAULT_RETRY_ATTEMPTS);
     if (attempts < 1 || attempts > 100) {
       throw new ConfigException("config key pull_config.retry_attempts: must be 1-100 (1 = no "

@@ -54,8 +54,4 @@ public record PullConfig(
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);
     mirrors = mirrors == null ? Map.of() : Map.copyOf(mirrors);
   }
-
-  public List<Mirror> mirrorsOf(String registry) {
-    return mirrors.getOrDefault(registry, List.of());
-  }
 }

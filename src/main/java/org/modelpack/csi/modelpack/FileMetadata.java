@@ -25,8 +25,6 @@ public record FileMetadata(
     String name, int mode, long uid, long gid, long size, Instant mtime, int typeflag) {
 
   public static final int TYPE_REGULAR = 0;
-  public static final int TYPE_SYMLINK = 2;
-  public static final int TYPE_DIRECTORY = 5;
 
   /** Go's zero time.Time marshals as this; it means "no time". */
   private static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
@@ -34,16 +32,6 @@ public record FileMetadata(
   /** True if any execute bit is set. */
   public boolean executable() {
     return (mode & 0111) != 0;
-  }
-
-  /** True if the metadata carries permission bits (mode is non-zero). */
-  public boolean hasMode() {
-    return (mode & 0777) != 0;
-  }
-
-  /** The permission bits (0777 mask) as a POSIX permission set. */
-  public Set<PosixFilePermission> permissions() {
-    return toPermissions(mode);
   }
 
   /** Converts the low nine mode bits to a permission set. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.modelpack.csi.json.Json;
+import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.modelpack.ModelAnnotations;
 import org.modelpack.csi.modelpack.ModelMediaTypes;
@@ -124,7 +125,7 @@ public final class DirectoryPacker {
     m.put("size", size);
     m.put("mtime", Files.getLastModifiedTime(file).toInstant().truncatedTo(ChronoUnit.MICROS)
         .toString());
-    m.put("typeflag", 0);
+    m.put("typeflag", FileMetadata.TYPE_REGULAR);
     return Json.mapper().writeValueAsString(m);
   }
 

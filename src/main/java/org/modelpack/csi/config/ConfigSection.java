@@ -160,6 +160,14 @@ final class ConfigSection {
     return d;
   }
 
+  /** Fails unless {@code ok}, as {@code config key K: must be RULE, got VALUE}. */
+  void require(boolean ok, String key, String rule, Object got) {
+    if (!ok) {
+      throw new ConfigException("config key " + fullKey(key) + ": must be " + rule + ", got "
+          + got);
+    }
+  }
+
   private static boolean absent(JsonNode v) {
     return v.isMissingNode() || v.isNull();
   }

@@ -24,30 +24,21 @@ final class PullConfigReader {
   static PullConfig read(ConfigSection pull, Path workingDir, String defaultDockerDir) {
     Path dockerDir = pull.path("docker_config_dir", defaultDockerDir, workingDir);
     int concurrency = pull.integer("concurrency", PullConfig.DEFAULT_CONCURRENCY);
-    if (concurrency < 1) {
-      throw new ConfigException("config key pull_config.concurrency: must be at least 1, got "
-          + concurrency);
-    }
+    pull.require(concurrency >= 1, "concurrency", "at least 1", concurrency);
     String proxy = proxyUrl(pull.string("proxy_url", null));
     Set<String> plain = plainHttpRegistries(pull.value("plain_http_registries"));
     int nodeLayers = pull.integer("node_layer_concurrency",
         PullConfig.DEFAULT_NODE_LAYER_CONCURRENCY);
-    if (nodeLayers < 0) {
-      throw new ConfigException("config key pull_config.node_layer_concurrency: must be 0 "
-          + "(unlimited) or more, got " + nodeLayers);
-    }
+    pull.require(nodeLayers >= 0, "node_layer_concurrency", "0 (unlimited) or more",
+        nodeLayers);
     int wait = pull.integer("publish_wait_seconds",
         (int) PullConfig.DEFAULT_PUBLISH_WAIT.toSeconds());
-    if (wait < 0 || wait > 110) {
-      throw new ConfigException("config key pull_config.publish_wait_seconds: must be 0-110 "
-          + "(kubelet abandons a call after 120 s), got " + wait);
-    }
+    pull.require(wait >= 0 && wait <= 110, "publish_wait_seconds",
+        "0-110 (kubelet abandons a call after 120 s)", wait);
     Duration orphan = pull.duration("orphan_timeout", PullConfig.DEFAULT_ORPHAN_TIMEOUT);
     int attempts = pull.integer("retry_attempts", PullConfig.DEFAULT_RETRY_ATTEMPTS);
-    if (attempts < 1 || attempts > 100) {
-      throw new ConfigException("config key pull_config.retry_attempts: must be 1-100 (1 = no "
-          + "retries), got " + attempts);
-    }
+    pull.require(attempts >= 1 && attempts <= 100, "retry_attempts", "1-100 (1 = no retries)",
+        attempts);
     Duration initial = pull.duration("retry_initial_backoff",
         PullConfig.DEFAULT_RETRY_INITIAL_BACKOFF);
     // A longer initial backoff alone raises the default maximum with it instead of failing.
@@ -60,27 +51,17 @@ final class PullConfigReader {
           + initial.toMillis() + " ms");
     }
     Duration stall = pull.duration("stall_timeout", PullConfig.DEFAULT_STALL_TIMEOUT);
-    if (stall.compareTo(Duration.ofDays(1)) > 0) {
-      throw new ConfigException("config key pull_config.stall_timeout: must be at most 24h, got "
-          + stall);
-    }
+    pull.require(stall.compareTo(Duration.ofDays(1)) <= 0, "stall_timeout", "at most 24h", stall);
     long threshold = pull.size("parallel_download_threshold",
         PullConfig.DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD);
-    if (threshold < 0) {
-      throw new ConfigException("config key pull_config.parallel_download_threshold: must be "
-          + "0 (off) or a size, got " + threshold);
-    }
+    pull.require(threshold >= 0, "parallel_download_threshold", "0 (off) or a size", threshold);
     int connections = pull.integer("parallel_download_connections",
         PullConfig.DEFAULT_PARALLEL_DOWNLOAD_CONNECTIONS);
-    if (connections < 1 || connections > PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS) {
-      throw new ConfigException("config key pull_config.parallel_download_connections: must be "
-          + "1-" + PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS + ", got " + connections);
-    }
+    pull.require(connections >= 1 && connections <= PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS,
+        "parallel_download_connections", "1-" + PullConfig.MAX_PARALLEL_DOWNLOAD_CONNECTIONS,
+        connections);
     int ratio = pull.integer("max_expansion_ratio", PullConfig.DEFAULT_MAX_EXPANSION_RATIO);
-    if (ratio < 0) {
-      throw new ConfigException("config key pull_config.max_expansion_ratio: must be 0 (no "
-          + "ratio bound) or more, got " + ratio);
-    }
+    pull.require(ratio >= 0, "max_expansion_ratio", "0 (no ratio bound) or more", ratio);
     Map<String, List<Mirror>> mirrors = mirrors(pull.value("mirrors"));
     // A mirror named http:// is reached over plain HTTP like a listed registry.
     mirrors.values().forEach(list -> list.stream().filter(Mirror::plainHttp)

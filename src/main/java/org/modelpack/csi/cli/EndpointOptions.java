@@ -8,6 +8,9 @@ import picocli.CommandLine.Option;
 
 /** How a client command finds the driver's socket: --endpoint, else the config's csi_endpoint. */
 final class EndpointOptions {
+  /** Deadline of a question the driver answers from memory (info, a volume's progress). */
+  static final int QUERY_TIMEOUT_SECONDS = 10;
+
   @Option(names = "--endpoint", paramLabel = "unix:///PATH",
       converter = OptionConverters.UnixEndpoint.class,
       description = "CSI socket of the driver (default: csi_endpoint of --config, or of the "

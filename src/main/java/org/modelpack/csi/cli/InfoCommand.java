@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Ask the driver who it is and whether it is ready (Identity and Node info).")
 final class InfoCommand implements Callable<Integer> {
-  private static final int TIMEOUT_SECONDS = 10;
+  private static final int TIMEOUT_SECONDS = EndpointOptions.QUERY_TIMEOUT_SECONDS;
 
   @Spec CommandSpec spec;
   @Mixin EndpointOptions endpoint;

@@ -65,7 +65,7 @@ final class PushCommand implements Callable<Integer> {
         : ConfigLoader.system().load(null).pull().dockerConfigDir(); // the driver's own default
     Path work = Files.createTempDirectory("model-push");
     try (RegistryClient client = new RegistryClient(new RegistrySettings(docker, Set.of(), null,
-        Duration.ofSeconds(30), "model-csi-driver/" + Version.get()).withRetry(RETRY))) {
+        RegistrySettings.DEFAULT_CONNECT_TIMEOUT, Version.userAgent()).withRetry(RETRY))) {
       PackedArtifact artifact = pack(work);
       for (PackedArtifact.Blob blob : artifact.blobs()) {
         client.pushBlob(reference, blob.file(), blob.digest());

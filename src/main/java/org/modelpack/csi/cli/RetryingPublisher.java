@@ -25,7 +25,7 @@ import org.modelpack.csi.csi.CsiClient;
 final class RetryingPublisher {
   /** How often progress is asked for, and the pause before repeating an ABORTED call. */
   static final Duration POLL = Duration.ofSeconds(1);
-  private static final long DESCRIBE_TIMEOUT_SECONDS = 10;
+  private static final long DESCRIBE_TIMEOUT_SECONDS = EndpointOptions.QUERY_TIMEOUT_SECONDS;
   private static final Set<String> ABORTED_WHILE = Set.of("PULLING", "PULL_SUCCEEDED",
       "PULL_FAILED");
   private static final Set<String> TIMED_OUT_WHILE = Set.of("PULLING", "PULL_SUCCEEDED");

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Run the CSI node plugin on the csi_endpoint unix socket.",
-        "Without --config it starts with defaults: root_dir ./var/model-csi, socket "
-            + "./var/model-csi/csi/csi.sock, driver name model.csi.modelpack.org.",
+        "Without --config it starts with defaults: root_dir ./" + DriverConfig.DEFAULT_ROOT_DIR
+            + ", socket ./" + DriverConfig.DEFAULT_ROOT_DIR + "/" + DriverConfig.DEFAULT_SOCKET
+            + ", driver name " + DriverConfig.DEFAULT_SERVICE_NAME + ".",
         "Stops on SIGTERM or SIGINT (Ctrl-C): the socket is removed, running pulls are "
             + "cancelled, mounts are left for kubelet."})
 final class ServeCommand implements Callable<Integer> {

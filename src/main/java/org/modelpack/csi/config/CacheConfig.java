@@ -11,4 +11,9 @@ import java.nio.file.Path;
  * @param lowWatermarkPercent usage eviction brings it back to
  */
 public record CacheConfig(Path dir, long maxSizeBytes, int highWatermarkPercent,
-    int lowWatermarkPercent) {}
+    int lowWatermarkPercent) {
+  /** No budget. */
+  public static final long DEFAULT_MAX_SIZE_BYTES = 0;
+  public static final int DEFAULT_HIGH_WATERMARK_PERCENT = 85;
+  public static final int DEFAULT_LOW_WATERMARK_PERCENT = 70;
+}

@@ -22,6 +22,12 @@ public record DriverConfig(
     Features features) {
 
   public static final String DEFAULT_SERVICE_NAME = "model.csi.modelpack.org";
+  /** Relative to the working directory, so a first try needs no configuration and no root. */
+  public static final String DEFAULT_ROOT_DIR = "var/model-csi";
+  /** The socket's default path inside {@code root_dir}. */
+  public static final String DEFAULT_SOCKET = "csi/csi.sock";
+  /** The volumes' directory inside {@code root_dir}. */
+  public static final String VOLUMES_DIR = "volumes";
 
   /** Volume attribute key {@code <service_name>/<suffix>}. */
   public String attributeKey(String suffix) {
@@ -29,6 +35,6 @@ public record DriverConfig(
   }
 
   public Path volumesDir() {
-    return rootDir.resolve("volumes");
+    return rootDir.resolve(VOLUMES_DIR);
   }
 }

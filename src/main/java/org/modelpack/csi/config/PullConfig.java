@@ -34,7 +34,13 @@ public record PullConfig(
     Duration stallTimeout, long parallelDownloadThreshold, int parallelDownloadConnections,
     Map<String, List<Mirror>> mirrors, int maxExpansionRatio) {
 
+  // The defaults of the keys, and of the registry, volume and store settings built from them.
   public static final int DEFAULT_CONCURRENCY = 5;
+  /** Unlimited. */
+  public static final int DEFAULT_NODE_LAYER_CONCURRENCY = 0;
+  /** Below kubelet's two minutes per call, so the answer arrives before kubelet gives up. */
+  public static final Duration DEFAULT_PUBLISH_WAIT = Duration.ofSeconds(100);
+  public static final Duration DEFAULT_ORPHAN_TIMEOUT = Duration.ofMinutes(10);
   public static final int DEFAULT_RETRY_ATTEMPTS = 6;
   public static final Duration DEFAULT_RETRY_INITIAL_BACKOFF = Duration.ofSeconds(1);
   public static final Duration DEFAULT_RETRY_MAX_BACKOFF = Duration.ofSeconds(30);
@@ -47,9 +53,5 @@ public record PullConfig(
   public PullConfig {
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);
     mirrors = mirrors == null ? Map.of() : Map.copyOf(mirrors);
-  }
-
-  public List<Mirror> mirrorsOf(String registry) {
-    return mirrors.getOrDefault(registry, List.of());
   }
 }

@@ -2,13 +2,13 @@ package org.modelpack.csi.modelpack;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.Set;
+import org.modelpack.csi.json.Json;
 
 /**
  * The ModelPack per-file metadata ({@code org.cncf.model.file.metadata+json}).
@@ -25,26 +25,13 @@ public record FileMetadata(
     String name, int mode, long uid, long gid, long size, Instant mtime, int typeflag) {
 
   public static final int TYPE_REGULAR = 0;
-  public static final int TYPE_SYMLINK = 2;
-  public static final int TYPE_DIRECTORY = 5;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Go's zero time.Time marshals as this; it means "no time". */
   private static final Instant GO_ZERO_TIME = Instant.parse("0001-01-01T00:00:00Z");
 
   /** True if any execute bit is set. */
   public boolean executable() {
     return (mode & 0111) != 0;
-  }
-
-  /** True if the metadata carries permission bits (mode is non-zero). */
-  public boolean hasMode() {
-    return (mode & 0777) != 0;
-  }
-
-  /** The permission bits (0777 mask) as a POSIX permission set. */
-  public Set<PosixFilePermission> permissions() {
-    return toPermissions(mode);
   }
 
   /** Converts the low nine mode bits to a permission set. */
@@ -74,7 +61,7 @@ public record FileMetadata(
   public static FileMetadata parse(String json) {
     JsonNode root;
     try {
-      root = JSON.readTree(json);
+      root = Json.mapper().readTree(json);
     } catch (JsonProcessingException e) {
       throw new MalformedMetadataException("file metadata is not valid JSON: " + e.getOriginalMessage(), e);
     }

@@ -19,8 +19,6 @@ public final class ModelAnnotations {
   public static final String LEGACY_FILE_METADATA = "org.cnai.model.file.metadata+json";
   /** Key used by CloudNativeAI model-spec v0.0.4 only (no "+json"). */
   public static final String DRAFT_FILE_METADATA = "org.cnai.model.file.metadata";
-  public static final String MEDIATYPE_UNTESTED = "org.cncf.model.file.mediatype.untested";
-  public static final String LEGACY_MEDIATYPE_UNTESTED = "org.cnai.model.file.mediatype.untested";
   /** Generic OCI/ORAS file-name annotation; a last-resort name for raw layers. */
   public static final String OCI_TITLE = "org.opencontainers.image.title";
 
@@ -68,13 +66,6 @@ public final class ModelAnnotations {
       }
     }
     return Optional.empty();
-  }
-
-  /** True if the packager marked the layer's kind as a heuristic guess. */
-  public static boolean mediaTypeUntested(Descriptor layer) {
-    return first(layer, List.of(MEDIATYPE_UNTESTED, LEGACY_MEDIATYPE_UNTESTED))
-        .map(v -> v.trim().equalsIgnoreCase("true"))
-        .orElse(false);
   }
 
   private static Optional<String> first(Descriptor layer, List<String> keys) {

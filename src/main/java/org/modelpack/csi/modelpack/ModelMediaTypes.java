@@ -1,6 +1,5 @@
 package org.modelpack.csi.modelpack;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -87,15 +86,6 @@ public final class ModelMediaTypes {
     return family.prefix() + kind.segment() + VERSION_SEGMENT + format.variant();
   }
 
-  /** Every layer media type of one family (kinds × formats, excluding the draft LAYER kind). */
-  public static List<String> allLayerMediaTypes(Family family) {
-    return java.util.Arrays.stream(Kind.values())
-        .filter(k -> k != Kind.LAYER)
-        .flatMap(k -> java.util.Arrays.stream(LayerFormat.values())
-            .map(f -> layerMediaType(family, k, f)))
-        .toList();
-  }
-
   /**
    * True if the manifest's {@code artifactType} or its config media type is a model type of
    * either family.
@@ -142,14 +132,6 @@ public final class ModelMediaTypes {
       return Optional.empty();
     }
     return Optional.empty();
-  }
-
-  public static boolean isModelLayer(String mediaType) {
-    return parseLayerType(mediaType).isPresent();
-  }
-
-  public static boolean isModelLayer(Descriptor layer) {
-    return layer != null && isModelLayer(layer.mediaType());
   }
 
   /** The layer's kind, if it is a model layer. */

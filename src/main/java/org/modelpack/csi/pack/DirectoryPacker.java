@@ -1,6 +1,5 @@
 package org.modelpack.csi.pack;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -18,6 +17,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.modelpack.csi.json.Json;
+import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.modelpack.ModelAnnotations;
 import org.modelpack.csi.modelpack.ModelMediaTypes;
@@ -31,7 +32,6 @@ import org.modelpack.csi.oci.Manifest;
  * a replacement for modctl. Files are hashed by streaming; nothing is copied.
  */
 public final class DirectoryPacker {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Family family;
 
@@ -49,8 +49,8 @@ public final class DirectoryPacker {
     }
     boolean cncf = family == Family.CNCF;
     List<PackedArtifact.Blob> blobs = new ArrayList<>();
-    ArrayNode layers = JSON.createArrayNode();
-    ArrayNode diffIds = JSON.createArrayNode();
+    ArrayNode layers = Json.mapper().createArrayNode();
+    ArrayNode diffIds = Json.mapper().createArrayNode();
     for (Path file : files) {
       String rel = dir.relativize(file).toString().replace('\\', '/');
       PackedArtifact.Blob blob = new PackedArtifact.Blob(file, sha256(file), Files.size(file));
@@ -66,19 +66,19 @@ public final class DirectoryPacker {
       ann.put(cncf ? ModelAnnotations.FILE_METADATA : ModelAnnotations.LEGACY_FILE_METADATA,
           metadata(file, blob.size()));
     }
-    ObjectNode config = JSON.createObjectNode();
+    ObjectNode config = Json.mapper().createObjectNode();
     config.putObject("descriptor").put("name", dir.getFileName().toString());
     config.putObject("config");
     ObjectNode modelfs = config.putObject("modelfs");
     modelfs.put("type", "layers");
     modelfs.set("diffIds", diffIds);
     Path configFile = Files.createTempFile(workDir, "config", ".json");
-    Files.write(configFile, JSON.writeValueAsBytes(config));
+    Files.write(configFile, Json.mapper().writeValueAsBytes(config));
     PackedArtifact.Blob configBlob = new PackedArtifact.Blob(configFile, sha256(configFile),
         Files.size(configFile));
     blobs.add(configBlob);
 
-    ObjectNode manifest = JSON.createObjectNode();
+    ObjectNode manifest = Json.mapper().createObjectNode();
     manifest.put("schemaVersion", 2);
     manifest.put("mediaType", Manifest.OCI_MANIFEST);
     manifest.put("artifactType",
@@ -88,7 +88,7 @@ public final class DirectoryPacker {
     cfg.put("digest", configBlob.digest());
     cfg.put("size", configBlob.size());
     manifest.set("layers", layers);
-    return new PackedArtifact(blobs, JSON.writeValueAsBytes(manifest), Manifest.OCI_MANIFEST);
+    return new PackedArtifact(blobs, Json.mapper().writeValueAsBytes(manifest), Manifest.OCI_MANIFEST);
   }
 
   /** The layer kind by file name, a small subset of modctl's classification. */
@@ -117,7 +117,7 @@ public final class DirectoryPacker {
     for (PosixFilePermission p : perms) {
       mode |= 1 << (8 - p.ordinal());
     }
-    ObjectNode m = JSON.createObjectNode();
+    ObjectNode m = Json.mapper().createObjectNode();
     m.put("name", file.getFileName().toString());
     m.put("mode", mode);
     m.put("uid", 0);
@@ -125,8 +125,8 @@ public final class DirectoryPacker {
     m.put("size", size);
     m.put("mtime", Files.getLastModifiedTime(file).toInstant().truncatedTo(ChronoUnit.MICROS)
         .toString());
-    m.put("typeflag", 0);
-    return JSON.writeValueAsString(m);
+    m.put("typeflag", FileMetadata.TYPE_REGULAR);
+    return Json.mapper().writeValueAsString(m);
   }
 
   static String sha256(Path file) throws IOException {

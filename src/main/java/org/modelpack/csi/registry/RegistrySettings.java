@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.modelpack.csi.config.PullConfig;
 
 /**
  * How to reach registries.
@@ -28,10 +29,8 @@ public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts,
     Duration connectTimeout, String userAgent, RetryPolicy retry, Duration stallTimeout,
     long parallelThreshold, int parallelConnections) {
 
+  // No configuration key sets these two; the others' defaults are the configuration's (0930).
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
-  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
-  public static final long DEFAULT_PARALLEL_THRESHOLD = 256L << 20;
-  public static final int DEFAULT_PARALLEL_CONNECTIONS = 4;
   public static final String DEFAULT_USER_AGENT = "modelpack-csi-driver";
   private static final Pattern IPV4_LOOPBACK =
       Pattern.compile("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
@@ -43,7 +42,7 @@ public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts,
     connectTimeout = connectTimeout == null ? DEFAULT_CONNECT_TIMEOUT : connectTimeout;
     userAgent = userAgent == null || userAgent.isBlank() ? DEFAULT_USER_AGENT : userAgent;
     retry = retry == null ? RetryPolicy.defaults() : retry;
-    stallTimeout = stallTimeout == null ? DEFAULT_STALL_TIMEOUT : stallTimeout;
+    stallTimeout = stallTimeout == null ? PullConfig.DEFAULT_STALL_TIMEOUT : stallTimeout;
     if (stallTimeout.isNegative() || stallTimeout.isZero()
         || stallTimeout.toMillis() > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("stall timeout must be between 1 ms and 24 days, got "
@@ -66,7 +65,8 @@ public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts,
   public RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts, String proxyUrl,
       Duration connectTimeout, String userAgent) {
     this(dockerConfigDir, plainHttpHosts, proxyUrl, connectTimeout, userAgent, null, null,
-        DEFAULT_PARALLEL_THRESHOLD, DEFAULT_PARALLEL_CONNECTIONS);
+        PullConfig.DEFAULT_PARALLEL_DOWNLOAD_THRESHOLD,
+        PullConfig.DEFAULT_PARALLEL_DOWNLOAD_CONNECTIONS);
   }
 
   public static RegistrySettings defaults() {

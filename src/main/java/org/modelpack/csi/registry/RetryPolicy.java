@@ -6,6 +6,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import org.modelpack.csi.config.PullConfig;
 
 /**
  * How often and how patiently a registry request is retried after a connection error, a 5xx or
@@ -21,10 +22,6 @@ import java.util.Optional;
  * @param maxBackoff no computed wait is longer than this
  */
 public record RetryPolicy(int attempts, Duration initialBackoff, Duration maxBackoff) {
-
-  public static final int DEFAULT_ATTEMPTS = 6;
-  public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
-  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
   /**
    * A {@code Retry-After} longer than this is not waited for: the request fails at once as
    * UNAVAILABLE and the caller (kubelet's publish retry) comes back later.
@@ -45,8 +42,10 @@ public record RetryPolicy(int attempts, Duration initialBackoff, Duration maxBac
     }
   }
 
+  /** The configuration's defaults (docs/decisions/0930). */
   public static RetryPolicy defaults() {
-    return new RetryPolicy(DEFAULT_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF);
+    return new RetryPolicy(PullConfig.DEFAULT_RETRY_ATTEMPTS,
+        PullConfig.DEFAULT_RETRY_INITIAL_BACKOFF, PullConfig.DEFAULT_RETRY_MAX_BACKOFF);
   }
 
   /**

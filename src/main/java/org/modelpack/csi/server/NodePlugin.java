@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.modelpack.csi.admin.StoreAdminService;
@@ -78,7 +77,8 @@ public final class NodePlugin implements AutoCloseable {
       locks.add(RootDirLock.take(storeDir, "cache.dir"));
     }
     // Real paths: the mount table shows real paths, and volumes are matched against it.
-    Path volumesDir = Dirs.own(root.resolve("volumes"), Dirs.PRIVATE).toRealPath();
+    Path volumesDir = Dirs.own(root.resolve(DriverConfig.VOLUMES_DIR), Dirs.PRIVATE)
+        .toRealPath();
     Path stagingDir = Dirs.own(root.resolve("staging"), Dirs.PRIVATE);
     Path socketDir = Dirs.create(config.csiEndpoint().toAbsolutePath().getParent(),
         CsiServer.SOCKET_DIR).toRealPath();
@@ -90,7 +90,7 @@ public final class NodePlugin implements AutoCloseable {
     PullConfig pull = config.pull();
     RegistryClient registry = new RegistryClient(new RegistrySettings(
         pull.dockerConfigDir(), pull.plainHttpRegistries(), pull.proxyUrl(),
-        Duration.ofSeconds(30), "model-csi-driver/" + Version.get(),
+        RegistrySettings.DEFAULT_CONNECT_TIMEOUT, Version.userAgent(),
         new RetryPolicy(pull.retryAttempts(), pull.retryInitialBackoff(),
             pull.retryMaxBackoff()),
         pull.stallTimeout(), pull.parallelDownloadThreshold(),

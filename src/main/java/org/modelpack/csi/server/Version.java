@@ -8,6 +8,11 @@ import java.util.Properties;
 public final class Version {
   private Version() {}
 
+  /** How the driver names itself to registries. */
+  public static String userAgent() {
+    return "model-csi-driver/" + get();
+  }
+
   public static String get() {
     try (InputStream in = Version.class.getResourceAsStream("/version.properties")) {
       Properties p = new Properties();

@@ -1,5 +1,7 @@
 package org.modelpack.csi.store;
 
+import org.modelpack.csi.config.CacheConfig;
+
 /**
  * When to evict unreferenced entries.
  *
@@ -9,5 +11,8 @@ package org.modelpack.csi.store;
  */
 public record EvictionPolicy(long maxSizeBytes, int highWatermarkPercent,
     int lowWatermarkPercent) {
-  public static final EvictionPolicy DEFAULT = new EvictionPolicy(0, 85, 70);
+  /** The configuration's defaults. */
+  public static final EvictionPolicy DEFAULT = new EvictionPolicy(
+      CacheConfig.DEFAULT_MAX_SIZE_BYTES, CacheConfig.DEFAULT_HIGH_WATERMARK_PERCENT,
+      CacheConfig.DEFAULT_LOW_WATERMARK_PERCENT);
 }

@@ -1,6 +1,7 @@
 package org.modelpack.csi.volume;
 
 import java.time.Duration;
+import org.modelpack.csi.config.PullConfig;
 
 /**
  * Timing of background pulls.
@@ -10,6 +11,7 @@ import java.time.Duration;
  * @param orphanTimeout a pull nobody asked about for this long is cancelled and removed
  */
 public record VolumeSettings(Duration publishWait, Duration orphanTimeout) {
+  /** The configuration's defaults. */
   public static final VolumeSettings DEFAULT =
-      new VolumeSettings(Duration.ofSeconds(100), Duration.ofMinutes(10));
+      new VolumeSettings(PullConfig.DEFAULT_PUBLISH_WAIT, PullConfig.DEFAULT_ORPHAN_TIMEOUT);
 }

@@ -18,7 +18,7 @@ class FileMetadataTest {
     assertThat(FileMetadata.parse("{\"mode\":493}").mode()).isEqualTo(0755);
     assertThat(FileMetadata.parse("{\"mode\":493}").executable()).isTrue();
     assertThat(FileMetadata.parse("{\"mode\":420}").executable()).isFalse();
-    assertThat(FileMetadata.parse("{\"mode\":420}").permissions())
+    assertThat(FileMetadata.toPermissions(FileMetadata.parse("{\"mode\":420}").mode()))
         .isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
   }
 
@@ -49,7 +49,6 @@ class FileMetadataTest {
     FileMetadata m = FileMetadata.parse("{}");
     assertThat(m.name()).isNull();
     assertThat(m.mode()).isZero();
-    assertThat(m.hasMode()).isFalse();
     assertThat(m.uid()).isZero();
     assertThat(m.gid()).isZero();
     assertThat(m.size()).isEqualTo(-1);

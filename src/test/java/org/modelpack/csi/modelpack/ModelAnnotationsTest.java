@@ -87,13 +87,4 @@ class ModelAnnotationsTest {
         "org.cnai.model.file.metadata+json", "{\"mode\":420}"))))
         .isInstanceOf(MalformedMetadataException.class);
   }
-
-  @Test
-  void untestedFlagReadsBothFamilies() {
-    assertThat(ModelAnnotations.mediaTypeUntested(layer(RAW, Map.of(
-        "org.cnai.model.file.mediatype.untested", "true")))).isTrue();
-    assertThat(ModelAnnotations.mediaTypeUntested(layer(RAW, Map.of(
-        "org.cncf.model.file.mediatype.untested", "false")))).isFalse();
-    assertThat(ModelAnnotations.mediaTypeUntested(layer(RAW, Map.of()))).isFalse();
-  }
 }

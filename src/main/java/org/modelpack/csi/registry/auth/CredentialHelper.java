@@ -1,7 +1,6 @@
 package org.modelpack.csi.registry.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.registry.RegistryException;
 
 /**
@@ -26,7 +26,6 @@ final class CredentialHelper {
   private static final String TOKEN_USERNAME = "<token>";
   private static final int MAX_OUTPUT = 64 * 1024;
   private static final long TIMEOUT_SECONDS = 30;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<Path> searchDirs;
 
@@ -82,7 +81,7 @@ final class CredentialHelper {
     }
     JsonNode node;
     try {
-      node = JSON.readTree(out);
+      node = Json.mapper().readTree(out);
     } catch (IOException e) {
       node = null;
     }

@@ -2,7 +2,6 @@ package org.modelpack.csi.registry.auth;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.registry.RegistryException;
 
 /**
@@ -32,7 +32,6 @@ public final class DockerConfigCredentials implements CredentialStore {
   public static final String DOCKER_HUB_KEY = "https://index.docker.io/v1/";
   private static final Set<String> HUB_ALIASES =
       Set.of("docker.io", "index.docker.io", "registry-1.docker.io");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path configFile;
   private final CredentialHelper helpers;
@@ -163,7 +162,7 @@ public final class DockerConfigCredentials implements CredentialStore {
       return null;
     }
     try {
-      JsonNode node = JSON.readTree(Files.readAllBytes(configFile));
+      JsonNode node = Json.mapper().readTree(Files.readAllBytes(configFile));
       if (node == null || !node.isObject()) {
         throw new RegistryException(RegistryException.Kind.INVALID_ARGUMENT,
             "docker config " + configFile + " is not a JSON object");

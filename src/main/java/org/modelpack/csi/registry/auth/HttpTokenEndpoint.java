@@ -1,7 +1,6 @@
 package org.modelpack.csi.registry.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.registry.RegistryException;
 
 /** {@link TokenEndpoint} over {@link HttpClient} (distribution token spec + OAuth2 variant). */
@@ -24,7 +24,6 @@ public final class HttpTokenEndpoint implements TokenEndpoint {
   private static final long DEFAULT_EXPIRES_IN = 60;
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final String CLIENT_ID = "modelpack-csi";
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http;
   private final String userAgent;
@@ -92,7 +91,7 @@ public final class HttpTokenEndpoint implements TokenEndpoint {
     }
     JsonNode node;
     try {
-      node = JSON.readTree(body);
+      node = Json.mapper().readTree(body);
     } catch (IOException e) {
       node = null;
     }

@@ -1,10 +1,10 @@
 package org.modelpack.csi.registry.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.registry.RegistryException;
 
 /**
@@ -16,7 +16,6 @@ import org.modelpack.csi.registry.RegistryException;
  */
 public final class PodSecretCredentials implements CredentialStore {
   public static final String DOCKER_CONFIG_JSON = ".dockerconfigjson";
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final JsonNode auths;
   private final Credentials everywhere;
@@ -42,7 +41,7 @@ public final class PodSecretCredentials implements CredentialStore {
     if (dockerConfig != null) {
       JsonNode root;
       try {
-        root = JSON.readTree(dockerConfig);
+        root = Json.mapper().readTree(dockerConfig);
       } catch (IOException e) {
         throw new IllegalArgumentException("secret key " + DOCKER_CONFIG_JSON
             + " is not valid JSON");

@@ -9,6 +9,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.pull.LayerFilter;
 
 /**
@@ -30,7 +31,7 @@ public record VolumeAttributes(String reference, boolean writable, LayerFilter f
   static final String EXCLUDE_FILE_PATTERNS = "/exclude-file-patterns";
   static final String CHECK_DISK_QUOTA = "/check-disk-quota";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.mapper();
   private static final Set<Mode> WRITER_MODES = EnumSet.of(
       Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER,
       Mode.MULTI_NODE_SINGLE_WRITER, Mode.MULTI_NODE_MULTI_WRITER);

@@ -1,7 +1,5 @@
 package org.modelpack.csi.pull;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
@@ -24,8 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ManifestResolver {
   private static final Logger log = LoggerFactory.getLogger(ManifestResolver.class);
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   /** A plan, and the digest the reference named when it was resolved (an index's, maybe). */
   record Resolution(PullPlan plan, String namedDigest) {}
@@ -131,7 +127,7 @@ final class ManifestResolver {
       return Optional.of(plans.plan(pinned, recorded.digest(), filter, () -> {
         try {
           return new ResolvedManifest(pinned, recorded.digest(),
-              JSON.readValue(recorded.raw(), Manifest.class), recorded.raw());
+              Manifest.parse(recorded.raw()), recorded.raw());
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

@@ -1,7 +1,5 @@
 package org.modelpack.csi.registry;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,8 +24,6 @@ final class ManifestPuller {
   /** distribution answers 404 for OCI manifests unless the client says it accepts them. */
   private static final String ACCEPT = String.join(", ", Manifest.OCI_MANIFEST,
       Manifest.OCI_INDEX, Manifest.DOCKER_MANIFEST, Manifest.DOCKER_MANIFEST_LIST);
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final RegistryAccess access;
 
@@ -125,7 +121,7 @@ final class ManifestPuller {
       throws RegistryException {
     Manifest manifest;
     try {
-      manifest = JSON.readValue(raw, Manifest.class);
+      manifest = Manifest.parse(raw);
     } catch (IOException e) {
       throw new RegistryException(Kind.INVALID_CONTENT, subject + " is not valid manifest JSON");
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.registry.RegistryException.Kind;
 
@@ -16,7 +17,7 @@ import org.modelpack.csi.registry.RegistryException.Kind;
  * A malformed digest the caller passed becomes one too, as the caller's error.
  */
 final class RegistryErrors {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.mapper();
   private static final Set<String> NOT_FOUND_CODES =
       Set.of("MANIFEST_UNKNOWN", "NAME_UNKNOWN", "BLOB_UNKNOWN");
   private static final int MAX_TEXT = 200;

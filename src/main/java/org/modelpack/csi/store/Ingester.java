@@ -3,8 +3,8 @@ package org.modelpack.csi.store;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.materialize.TarLayerExtractor;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.DigestingBlobFile;
@@ -25,7 +26,7 @@ import org.modelpack.csi.oci.DigestingBlobFile;
  * ingest leftovers that the next start removes).
  */
 final class Ingester {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.mapper();
   private static final AtomicLong SEQ = new AtomicLong();
 
   private final StoreLayout layout;

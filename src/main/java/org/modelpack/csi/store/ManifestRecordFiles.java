@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.modelpack.csi.concurrent.LruCache;
 import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.oci.Digest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ManifestRecordFiles implements ManifestRecords {
   private static final Logger log = LoggerFactory.getLogger(ManifestRecordFiles.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.mapper();
 
   private final StoreLayout layout;
   /**

@@ -1,7 +1,6 @@
 package org.modelpack.csi.store;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -19,6 +18,7 @@ import java.util.regex.Pattern;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.fs.TempFiles;
+import org.modelpack.csi.json.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StoreScan {
   private static final Logger log = LoggerFactory.getLogger(StoreScan.class);
-  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule());
+  private static final ObjectMapper JSON = Json.mapper();
   private static final Map<String, Pattern> HEX = Map.of(
       "sha256", Pattern.compile("[a-f0-9]{64}"), "sha512", Pattern.compile("[a-f0-9]{128}"));
 

@@ -1,22 +1,20 @@
 package org.modelpack.csi.store;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.json.Json;
 
 /**
  * {@link VolumeLayers} kept as one {@code layers.json} per volume directory, with the references
  * held in the store's index.
  */
 final class VolumeRecordFiles implements VolumeLayers {
-  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
-      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  private static final ObjectMapper JSON = Json.mapper();
 
   private final StoreIndex index;
   private final Runnable afterRelease;

@@ -1,14 +1,14 @@
 package org.modelpack.csi.volume;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
 import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.json.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,10 +17,8 @@ public final class StatusStore {
   private static final Logger log = LoggerFactory.getLogger(StatusStore.class);
   static final String FILE = "status.json";
 
-  private final ObjectMapper json = new ObjectMapper()
-      .registerModule(new JavaTimeModule())
-      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+  /** Indented: operators read status files. */
+  private static final ObjectWriter WRITER = Json.mapper().writer(SerializationFeature.INDENT_OUTPUT);
 
   /** The status in {@code volumeDir}; an empty or unreadable file counts as absent (as in Go). */
   public Optional<VolumeStatus> read(Path volumeDir) {
@@ -29,7 +27,7 @@ public final class StatusStore {
       return Optional.empty();
     }
     try {
-      return Optional.ofNullable(json.readValue(file.toFile(), VolumeStatus.class));
+      return Optional.ofNullable(Json.mapper().readValue(file.toFile(), VolumeStatus.class));
     } catch (IOException e) {
       log.warn("ignoring unreadable {}: {}", file, e.getMessage());
       return Optional.empty();
@@ -42,7 +40,7 @@ public final class StatusStore {
    * means "incomplete" to a restarted driver, which starts that volume over.
    */
   public void write(Path volumeDir, VolumeStatus status) throws IOException {
-    FileTrees.writeAtomically(volumeDir.resolve(FILE), json.writeValueAsBytes(status), false);
+    FileTrees.writeAtomically(volumeDir.resolve(FILE), WRITER.writeValueAsBytes(status), false);
   }
 
   /**

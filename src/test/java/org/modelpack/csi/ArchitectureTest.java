@@ -37,7 +37,7 @@ class ArchitectureTest {
       List.of("json", "admin.v1"),  // no project imports: Jackson setup; generated admin gRPC API
       List.of("config"),  // the bottom of the driver proper: only json below it
       List.of("oci", "fs", "concurrent", "error"),
-      List.of("modelpack", "mount", "materialize", "registry", "store"),
+      List.of("modelpack", "mount", "unpack", "registry", "store"),
       List.of("pull"),
       List.of("volume"),
       List.of("csi", "admin"),

@@ -4,11 +4,11 @@ import java.io.IOException;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.fs.NoSpace;
-import org.modelpack.csi.materialize.ConflictingPathException;
-import org.modelpack.csi.materialize.ExpansionLimitException;
-import org.modelpack.csi.materialize.MalformedLayerException;
-import org.modelpack.csi.materialize.UnsafePathException;
-import org.modelpack.csi.materialize.UnsupportedEntryException;
+import org.modelpack.csi.unpack.ConflictingPathException;
+import org.modelpack.csi.unpack.ExpansionLimitException;
+import org.modelpack.csi.unpack.MalformedLayerException;
+import org.modelpack.csi.unpack.UnsafePathException;
+import org.modelpack.csi.unpack.UnsupportedEntryException;
 import org.modelpack.csi.registry.RegistryException;
 
 /** Classifies what went wrong during a pull so the user sees the right code and a clear cause. */

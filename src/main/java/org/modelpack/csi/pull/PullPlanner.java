@@ -9,7 +9,7 @@ import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.error.Excerpt;
 import org.modelpack.csi.config.ByteSize;
-import org.modelpack.csi.materialize.SafePath;
+import org.modelpack.csi.unpack.SafePath;
 import org.modelpack.csi.modelpack.FileMetadata;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.modelpack.ModelAnnotations;

@@ -5,7 +5,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.util.function.LongSupplier;
 import org.modelpack.csi.config.ByteSize;
-import org.modelpack.csi.materialize.ExpansionBudget;
+import org.modelpack.csi.unpack.ExpansionBudget;
 
 /**
  * The {@link ExpansionBudget} of each tar layer the store extracts, computed when its

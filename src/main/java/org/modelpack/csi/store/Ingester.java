@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.json.Json;
-import org.modelpack.csi.materialize.TarLayerExtractor;
+import org.modelpack.csi.unpack.TarLayerExtractor;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.DigestingBlobFile;
 

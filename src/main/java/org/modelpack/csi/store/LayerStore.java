@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.modelpack.csi.fs.NoSpace;
-import org.modelpack.csi.materialize.ExpansionLimitException;
+import org.modelpack.csi.unpack.ExpansionLimitException;
 import org.modelpack.csi.oci.BlobSource;
 import org.modelpack.csi.oci.Descriptor;
 import org.slf4j.Logger;

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.modelpack.csi.materialize.ConflictingPathException;
-import org.modelpack.csi.materialize.SafePath;
+import org.modelpack.csi.unpack.ConflictingPathException;
+import org.modelpack.csi.unpack.SafePath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

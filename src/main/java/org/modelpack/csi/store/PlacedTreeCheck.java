@@ -10,7 +10,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
 import java.util.function.Function;
-import org.modelpack.csi.materialize.SafePath;
+import org.modelpack.csi.unpack.SafePath;
 
 /**
  * Compares a volume's model directory with its record before the directory is mounted again:

@@ -7,10 +7,10 @@ import java.nio.file.FileSystemException;
 import org.junit.jupiter.api.Test;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
-import org.modelpack.csi.materialize.ExpansionLimitException;
-import org.modelpack.csi.materialize.ExpansionLimitException.Bound;
-import org.modelpack.csi.materialize.MalformedLayerException;
-import org.modelpack.csi.materialize.UnsupportedEntryException;
+import org.modelpack.csi.unpack.ExpansionLimitException;
+import org.modelpack.csi.unpack.ExpansionLimitException.Bound;
+import org.modelpack.csi.unpack.MalformedLayerException;
+import org.modelpack.csi.unpack.UnsupportedEntryException;
 import org.modelpack.csi.modelpack.LayerFormat;
 
 /** Whose fault a failed layer is decides its code: the artifact's, the node's, or a bug. */

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.modelpack.csi.materialize.ConflictingPathException;
-import org.modelpack.csi.materialize.UnsafePathException;
+import org.modelpack.csi.unpack.ConflictingPathException;
+import org.modelpack.csi.unpack.UnsafePathException;
 
 /**
  * Placing a raw layer's store entry at its annotated path: no clobbering, no writing through

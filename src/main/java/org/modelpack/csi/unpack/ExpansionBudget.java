@@ -1,8 +1,8 @@
-package org.modelpack.csi.materialize;
+package org.modelpack.csi.unpack;
 
 import org.modelpack.csi.config.ByteSize;
 import org.modelpack.csi.error.Excerpt;
-import org.modelpack.csi.materialize.ExpansionLimitException.Bound;
+import org.modelpack.csi.unpack.ExpansionLimitException.Bound;
 import org.modelpack.csi.modelpack.LayerFormat;
 
 /**

@@ -1,4 +1,4 @@
-package org.modelpack.csi.materialize;
+package org.modelpack.csi.unpack;
 
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package org.modelpack.csi.materialize;
+package org.modelpack.csi.unpack;
 
 import java.nio.file.Path;
 

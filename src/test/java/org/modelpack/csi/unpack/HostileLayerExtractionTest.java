@@ -1,4 +1,4 @@
-package org.modelpack.csi.materialize;
+package org.modelpack.csi.unpack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -14,7 +14,7 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.modelpack.csi.materialize.ExpansionLimitException.Bound;
+import org.modelpack.csi.unpack.ExpansionLimitException.Bound;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.testing.HostileTar;
 

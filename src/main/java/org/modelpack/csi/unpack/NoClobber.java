@@ -1,4 +1,4 @@
-package org.modelpack.csi.materialize;
+package org.modelpack.csi.unpack;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;

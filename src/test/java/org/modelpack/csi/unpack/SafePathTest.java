@@ -1,4 +1,4 @@
-package org.modelpack.csi.materialize;
+package org.modelpack.csi.unpack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,11 +1,14 @@
 package org.modelpack.csi;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
@@ -18,6 +21,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.modelpack.csi.pull.ModelPuller;
+import org.modelpack.csi.registry.RegistryClient;
+import org.modelpack.csi.store.archfixture.StoreReachingUpIntoPull;
 
 /**
  * The packages of the driver depend downward only: one look at {@link #TIERS} tells which
@@ -84,6 +91,18 @@ class ArchitectureTest {
           .should().dependOnClassesThat(inPackages(e.getValue())))
       .toList())
       .as("packages of one tier stay apart as ArchitectureTest.FORBIDDEN says");
+
+  /** The rules are not vacuous: a store class that imports upward and across fails them. */
+  @Test
+  void anUpwardImportFailsTheRules() {
+    JavaClasses violating = new ClassFileImporter().importClasses(
+        StoreReachingUpIntoPull.class, ModelPuller.class, RegistryClient.class);
+    assertThatThrownBy(() -> packagesDependOnlyDownward.allowEmptyShould(true).check(violating))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("StoreReachingUpIntoPull").hasMessageContaining("ModelPuller");
+    assertThatThrownBy(() -> forbiddenPairsStayApart.allowEmptyShould(true).check(violating))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("RegistryClient");
+  }
 
   private static List<ArchRule> downwardRules() {
     List<ArchRule> rules = new ArrayList<>();

@@ -8,6 +8,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.admin.v1.StoreAdminGrpc;
@@ -15,13 +16,19 @@ import org.modelpack.csi.admin.v1.VolumeAdminGrpc;
 
 /** A CSI gRPC client over a unix socket, as kubelet would connect; used by the CLI and tests. */
 public final class CsiClient implements AutoCloseable {
+  /**
+   * One event loop for every client of the process, on a daemon thread, never shut down: a call
+   * whose stream closes while its client is being closed (the driver killed under it) still
+   * needs the loop to finish, and a terminated loop would leave that call waiting for ever.
+   */
+  private static final EventLoopGroup GROUP =
+      new EpollEventLoopGroup(1, new DefaultThreadFactory("csi-client", true));
+
   private final ManagedChannel channel;
-  private final EventLoopGroup group;
 
   public CsiClient(Path socket) {
-    this.group = new EpollEventLoopGroup(1);
     this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .eventLoopGroup(group)
+        .eventLoopGroup(GROUP)
         .channelType(EpollDomainSocketChannel.class)
         .usePlaintext()
         .build();
@@ -58,6 +65,5 @@ public final class CsiClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }

@@ -17,15 +17,16 @@ import org.modelpack.csi.registry.RegistryException;
 public final class PodSecretCredentials implements CredentialStore {
   public static final String DOCKER_CONFIG_JSON = ".dockerconfigjson";
 
-  private final JsonNode auths;
-  private final Credentials everywhere;
+  /** What a secret holds: a docker config's {@code auths}, or one username and password. */
+  private record Secret(JsonNode auths, Credentials everywhere) {}
+
+  private final Secret secret;
+  /** The registry a username/password applies to; null: any. */
   private final String registry;
   private final CredentialStore fallback;
 
-  private PodSecretCredentials(JsonNode auths, Credentials everywhere, String registry,
-      CredentialStore fallback) {
-    this.auths = auths;
-    this.everywhere = everywhere;
+  private PodSecretCredentials(Secret secret, String registry, CredentialStore fallback) {
+    this.secret = secret;
     this.registry = registry;
     this.fallback = fallback;
   }
@@ -50,7 +51,8 @@ public final class PodSecretCredentials implements CredentialStore {
         throw new IllegalArgumentException("secret key " + DOCKER_CONFIG_JSON
             + " has no \"auths\" object");
       }
-      return Optional.of(new PodSecretCredentials(root.path("auths"), null, null, null));
+      return Optional.of(new PodSecretCredentials(new Secret(root.path("auths"), null), null,
+          CredentialStore.ANONYMOUS));
     }
     String user = secrets.get("username");
     String password = secrets.get("password");
@@ -58,8 +60,8 @@ public final class PodSecretCredentials implements CredentialStore {
       if (user == null || user.isEmpty() || password == null) {
         throw new IllegalArgumentException("secret needs both 'username' and 'password' keys");
       }
-      return Optional.of(new PodSecretCredentials(null, Credentials.basic(user, password),
-          null, null));
+      return Optional.of(new PodSecretCredentials(
+          new Secret(null, Credentials.basic(user, password)), null, CredentialStore.ANONYMOUS));
     }
     return Optional.empty();
   }
@@ -70,16 +72,16 @@ public final class PodSecretCredentials implements CredentialStore {
    * means any registry. A registry they do not cover gets {@code fallback}'s (the node's).
    */
   public PodSecretCredentials over(CredentialStore fallback, String registry) {
-    return new PodSecretCredentials(auths, everywhere, registry, fallback);
+    return new PodSecretCredentials(secret, registry, fallback);
   }
 
   @Override
   public Credentials lookup(String registry) throws RegistryException {
-    if (everywhere != null) {
-      return this.registry == null || this.registry.equals(registry) ? everywhere
+    if (secret.everywhere() != null) {
+      return this.registry == null || this.registry.equals(registry) ? secret.everywhere()
           : fallback.lookup(registry);
     }
-    Optional<JsonNode> entry = DockerConfigCredentials.findByHost(auths,
+    Optional<JsonNode> entry = DockerConfigCredentials.findByHost(secret.auths(),
         DockerConfigCredentials.normaliseKey(registry));
     if (entry.isPresent()) {
       return DockerConfigCredentials.fromAuthEntry(entry.get(), registry);

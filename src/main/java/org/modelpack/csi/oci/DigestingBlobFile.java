@@ -72,7 +72,14 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     }
     if (!inline && n > 0) {
       synchronized (lock) {
-        ahead.merge(position, position + n, Math::max);
+        // A part's writes follow each other: extend its run rather than add one entry per
+        // write, so the map holds about one entry per part however far the hashing lags.
+        Map.Entry<Long, Long> run = ahead.floorEntry(position);
+        if (run != null && run.getValue() >= position) {
+          ahead.put(run.getKey(), Math.max(run.getValue(), position + n));
+        } else {
+          ahead.put(position, position + n);
+        }
       }
     }
   }
@@ -143,6 +150,13 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
         finished = new Digest(algorithm, HexFormat.of().formatHex(hasher.digest()));
       }
       return finished;
+    }
+  }
+
+  /** Runs of bytes written ahead of the hashed frontier (bounded by the parts, not writes). */
+  int runsAhead() {
+    synchronized (lock) {
+      return ahead.size();
     }
   }
 

@@ -99,4 +99,21 @@ class DigestingBlobFileTest {
     }
     assertThat(Files.readAllBytes(tmp.resolve("b"))).isEqualTo(blob);
   }
+
+  @Test
+  void aLaggingHashKeepsOneRunPerPartNotOneEntryPerWrite() throws Exception {
+    byte[] blob = bytes(1 << 20, 7);
+    int half = blob.length / 2;
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      // The second half arrives first, in 4 KiB writes, while the first half is still missing.
+      for (int at = half; at < blob.length; at += 4096) {
+        f.write(ByteBuffer.wrap(blob, at, 4096), at);
+      }
+      assertThat(f.hashWritten()).isZero();
+      assertThat(f.runsAhead()).isEqualTo(1);
+      f.write(ByteBuffer.wrap(blob, 0, half), 0);
+      assertThat(f.hashWritten()).isEqualTo(blob.length);
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+    }
+  }
 }

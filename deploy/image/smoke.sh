@@ -156,6 +156,8 @@ for _ in $(seq 1 600); do
 done
 [[ -S $rootfs/csi/csi.sock ]] || { cat "$work/driver.log"; fail "no socket after 60 s"; }
 step "socket up: $rootfs/csi/csi.sock"
+# A warning at start (JNA's mount(2) unavailable, a config key ignored, ...) is shown, not failed.
+grep -E ' (WARN|ERROR) ' "$work/driver.log" | sed 's/^/  driver| /' || echo "  driver| no warning or error at start"
 
 in_image "$rootfs" /usr/bin/env -C "$workdir" "${entrypoint[@]}" info --config /etc/model-csi/config.yaml \
   > "$work/info.txt" 2>&1 || { cat "$work/info.txt" "$work/driver.log"; fail "info"; }

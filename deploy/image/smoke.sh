@@ -54,10 +54,14 @@ cleanup() {
     wait "$driver_pid" 2>/dev/null || true
   fi
   # Any process left with its root in our scratch directory was started by this script.
-  local p
+  local p pids=()
   for p in /proc/[0-9]*; do
-    [[ $(readlink "$p/root" 2>/dev/null) == "$work"/* ]] && kill -KILL "${p#/proc/}" 2>/dev/null || true
+    [[ $(readlink "$p/root" 2>/dev/null) == "$work"/* ]] && pids+=("${p#/proc/}")
   done
+  if ((${#pids[@]})); then
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "${pids[@]}" 2>/dev/null || break; sleep 0.1; done
+  fi
   # Every mount under the scratch directory, deepest first (ours are proc and dev).
   local m
   for m in $(awk -v w="$work/" 'index($2, w) == 1 {print $2}' /proc/self/mounts | sort -r); do

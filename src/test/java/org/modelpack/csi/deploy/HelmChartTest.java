@@ -1,6 +1,7 @@
 package org.modelpack.csi.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.modelpack.csi.deploy.RenderedChart.flag;
 
 import ch.qos.logback.classic.Logger;
@@ -108,6 +109,17 @@ class HelmChartTest {
       LintResult result = new Helm(chart).lint().strict().call();
       assertThat(result.isFailed()).as("%s with%n%s", result.getMessages(), values).isFalse();
     }
+  }
+
+  @Test
+  void typedReadingRejectsAFieldTheModelDoesNotKnow() {
+    assertTypedReadingRefuses("CSIDriver",
+        "spec: {attachRequired: false, volumeLifecycleMode: [Ephemeral]}", "volumeLifecycleMode");
+  }
+
+  @Test
+  void typedReadingRejectsAKindFabric8DoesNotKnow() {
+    assertTypedReadingRefuses("CSIDriverr", "", "typed Kubernetes object");
   }
 
   @Test
@@ -398,6 +410,13 @@ class HelmChartTest {
       assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
       assertThat(c.getResources().getLimits()).containsKey("memory");
     });
+  }
+
+  private static void assertTypedReadingRefuses(String kind, String spec, String because) {
+    String document = "apiVersion: storage.k8s.io/v1\nkind: " + kind
+        + "\nmetadata: {name: x.example.com}\n" + spec;
+    assertThatThrownBy(() -> RenderedChart.typed(document)).isInstanceOf(AssertionError.class)
+        .hasMessageContaining(because);
   }
 
   private static void assertMetrics(RenderedChart chart, int port) throws Exception {

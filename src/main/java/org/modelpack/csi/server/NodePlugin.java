@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.admin.VolumeAdminService;
 import org.modelpack.csi.config.DriverConfig;
@@ -15,6 +16,7 @@ import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
 import org.modelpack.csi.fs.Dirs;
+import org.modelpack.csi.metrics.DriverMetrics;
 import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.DiskQuota;
@@ -42,12 +44,14 @@ public final class NodePlugin implements AutoCloseable {
   private final LayerStore store;
   private final VolumeManager volumes;
   private final CsiServer server;
+  private final DriverMetrics metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, CsiServer server, List<AutoCloseable> locks) {
+      VolumeManager volumes, CsiServer server, DriverMetrics metrics, List<AutoCloseable> locks) {
     this.locks = locks;
+    this.metrics = metrics;
     this.config = config;
     this.registry = registry;
     this.store = store;
@@ -104,19 +108,27 @@ public final class NodePlugin implements AutoCloseable {
         new MirroredRegistry(registry, config.pull().mirrors()), store,
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
+    DriverMetrics metrics = DriverMetrics.create(config.metricsAddr());
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
-        new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()));
+        new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
+        metrics.nodeOps());
+    BooleanSupplier ready = () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir);
+    try {
+      metrics.serve(store, volumes, ready);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(List.of(volumes, store, registry));
+      throw e;
+    }
     List<BindableService> services = List.of(
-        new IdentityService(config.serviceName(), Version.get(),
-            () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir)),
+        new IdentityService(config.serviceName(), Version.get(), ready),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
         new StoreAdminService(store),
         new VolumeAdminService(volumes));
     CsiServer server = CsiServer.start(config.csiEndpoint(), services);
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, store, volumes, server, locks);
+    return new NodePlugin(config, registry, store, volumes, server, metrics, locks);
   }
 
   private static void closeQuietly(List<AutoCloseable> closeables) {
@@ -148,6 +160,7 @@ public final class NodePlugin implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    metrics.close();
     volumes.close();
     store.close();
     registry.close();

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.function.BooleanSupplier;
 import org.modelpack.csi.config.MetricsAddress;
 import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.StoreStats;
 import org.modelpack.csi.volume.NodeOps;
 import org.modelpack.csi.volume.VolumeManager;
 
@@ -19,10 +20,12 @@ public final class DriverMetrics implements AutoCloseable {
   private final MetricsAddress address;
   /** Own registry, not the default one: tests run several nodes in one JVM. */
   private final PrometheusRegistry registry;
-  private final NodeOps nodeOps;
+  private final NodeOpMetrics nodeOps;
   private MetricsServer server;
+  private LayerStore store;
 
-  private DriverMetrics(MetricsAddress address, PrometheusRegistry registry, NodeOps nodeOps) {
+  private DriverMetrics(MetricsAddress address, PrometheusRegistry registry,
+      NodeOpMetrics nodeOps) {
     this.address = address;
     this.registry = registry;
     this.nodeOps = nodeOps;
@@ -30,14 +33,14 @@ public final class DriverMetrics implements AutoCloseable {
 
   public static DriverMetrics create(MetricsAddress address) {
     if (!address.enabled()) {
-      return new DriverMetrics(address, null, NodeOps.NONE);
+      return new DriverMetrics(address, null, null);
     }
     PrometheusRegistry registry = new PrometheusRegistry();
     return new DriverMetrics(address, registry, new NodeOpMetrics(registry));
   }
 
   public NodeOps nodeOps() {
-    return nodeOps;
+    return nodeOps == null ? NodeOps.NONE : nodeOps;
   }
 
   /**
@@ -50,6 +53,8 @@ public final class DriverMetrics implements AutoCloseable {
     if (registry == null) {
       return;
     }
+    this.store = store;
+    store.stats().listen(nodeOps);
     ReadAtScrape readings = new ReadAtScrape(registry);
     NodeGauges.register(readings, store, volumes, ready);
     StoreMetrics.register(readings, store);
@@ -59,6 +64,9 @@ public final class DriverMetrics implements AutoCloseable {
 
   @Override
   public void close() {
+    if (store != null) {
+      store.stats().listen(StoreStats.DownloadListener.NONE);
+    }
     if (server != null) {
       server.close();
     }

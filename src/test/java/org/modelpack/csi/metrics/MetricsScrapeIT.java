@@ -66,6 +66,11 @@ class MetricsScrapeIT extends NodesWithRegistry {
     assertThat(cold.valueOr0("model_csi_node_cache_size_in_bytes")).isPositive();
     assertThat(cold.value("model_csi_node_mounted_inline_models")).hasValue(1);
     assertThat(cold.value("model_csi_node_pulls_in_flight")).hasValue(0);
+    // Every layer is under 1 MiB: one download each, all in the first size bucket.
+    assertThat(cold.valueOr0("model_csi_node_op_succeed{op=\"pull_layer\"}"))
+        .isEqualTo(layers.size());
+    assertThat(cold.valueOr0("model_csi_node_pull_op_latency_in_seconds_count"
+        + "{op=\"pull_layer\",size_in_mb=\"1.0 MiB\"}")).isEqualTo(layers.size());
 
     node.csi.node().nodePublishVolume(publish("warm", target("warm"),
         model.reference().toString()).build());
@@ -78,6 +83,8 @@ class MetricsScrapeIT extends NodesWithRegistry {
     assertThat(warm.value("model_csi_store_dedup_saved_bytes_total"))
         .hasValue(cold.valueOr0("model_csi_store_size_bytes"));
     assertThat(warm.value("model_csi_node_mounted_inline_models")).hasValue(2);
+    assertThat(warm.valueOr0("model_csi_node_op_succeed{op=\"pull_layer\"}"))
+        .as("a warm publish downloads no layer").isEqualTo(layers.size());
 
     node.csi.node().nodeUnpublishVolume(unpublish("cold", target("cold")));
     Scrape after = Scrape.of(metrics);

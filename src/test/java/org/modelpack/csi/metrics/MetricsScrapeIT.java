@@ -8,9 +8,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.oci.Descriptor;
+import org.modelpack.csi.server.NodePlugin;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
@@ -119,6 +123,25 @@ class MetricsScrapeIT extends NodesWithRegistry {
     assertThat(healthz.body()).isEqualTo("ok");
     assertThat(Scrape.get(URI.create("http://127.0.0.1:" + port + "/nothing")).statusCode())
         .isEqualTo(404);
+  }
+
+  @Test
+  void withPodIpSetTheSamePortIsAlsoServedOnLoopback() throws Exception {
+    int port = freePort();
+    // 127.0.0.2 stands for the pod's IP: on Linux all of 127/8 is this machine.
+    Path root = tmp.resolve("root-pod-ip");
+    NodePlugin plugin = closeAfterTest(NodePlugin.start(new ConfigLoader(
+        Map.of("POD_IP", "127.0.0.2"), () -> "test-node", tmp).parse("""
+            root_dir: %s
+            csi_endpoint: unix://%s/csi.sock
+            metrics_addr: tcp://$POD_IP:%d
+            """.formatted(root, root, port))));
+
+    assertThat(plugin.config().metricsAddr().listeners()).hasSize(2);
+    for (String host : List.of("127.0.0.2", "127.0.0.1")) {
+      assertThat(Scrape.of(URI.create("http://" + host + ":" + port + "/metrics"))
+          .value("model_csi_node_not_ready")).as(host).hasValue(0);
+    }
   }
 
   @Test

@@ -16,13 +16,19 @@ import org.modelpack.csi.volume.VolumeManager;
  * the volumes and starts the HTTP server. With no {@code metrics_addr} nothing is created at
  * all and operations go to {@link NodeOps#NONE}.
  */
-public final class DriverMetrics implements AutoCloseable {
+public final class DriverMetrics {
   private final MetricsAddress address;
   /** Own registry, not the default one: tests run several nodes in one JVM. */
   private final PrometheusRegistry registry;
   private final NodeOpMetrics nodeOps;
-  private MetricsServer server;
-  private LayerStore store;
+
+  /** The metrics being served; closing stops the listeners and detaches from the store. */
+  public interface Serving extends AutoCloseable {
+    Serving NOTHING = () -> { };
+
+    @Override
+    void close();
+  }
 
   private DriverMetrics(MetricsAddress address, PrometheusRegistry registry,
       NodeOpMetrics nodeOps) {
@@ -48,27 +54,20 @@ public final class DriverMetrics implements AutoCloseable {
    *
    * @param ready whether the node can serve volumes now
    */
-  public void serve(LayerStore store, VolumeManager volumes, BooleanSupplier ready)
+  public Serving serve(LayerStore store, VolumeManager volumes, BooleanSupplier ready)
       throws IOException {
     if (registry == null) {
-      return;
+      return Serving.NOTHING;
     }
-    this.store = store;
-    store.stats().listen(nodeOps);
     ReadAtScrape readings = new ReadAtScrape(registry);
     NodeGauges.register(readings, store, volumes, ready);
     StoreMetrics.register(readings, store);
     JvmMetrics.builder().register(registry);
-    server = MetricsServer.start(address, registry);
-  }
-
-  @Override
-  public void close() {
-    if (store != null) {
+    MetricsServer server = MetricsServer.start(address, registry);
+    store.stats().listen(nodeOps);
+    return () -> {
       store.stats().listen(StoreStats.DownloadListener.NONE);
-    }
-    if (server != null) {
       server.close();
-    }
+    };
   }
 }

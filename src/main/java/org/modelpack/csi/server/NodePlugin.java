@@ -44,12 +44,13 @@ public final class NodePlugin implements AutoCloseable {
   private final LayerStore store;
   private final VolumeManager volumes;
   private final CsiServer server;
-  private final DriverMetrics metrics;
+  private final DriverMetrics.Serving metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, CsiServer server, DriverMetrics metrics, List<AutoCloseable> locks) {
+      VolumeManager volumes, CsiServer server, DriverMetrics.Serving metrics,
+      List<AutoCloseable> locks) {
     this.locks = locks;
     this.metrics = metrics;
     this.config = config;
@@ -108,24 +109,27 @@ public final class NodePlugin implements AutoCloseable {
         new MirroredRegistry(registry, config.pull().mirrors()), store,
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
-    DriverMetrics metrics = DriverMetrics.create(config.metricsAddr());
+    DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr());
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
-        metrics.nodeOps());
+        driverMetrics.nodeOps());
     BooleanSupplier ready = () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir);
-    try {
-      metrics.serve(store, volumes, ready);
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(List.of(volumes, store, registry));
-      throw e;
-    }
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(), ready),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
         new StoreAdminService(store),
         new VolumeAdminService(volumes));
-    CsiServer server = CsiServer.start(config.csiEndpoint(), services);
+    DriverMetrics.Serving metrics = DriverMetrics.Serving.NOTHING;
+    CsiServer server;
+    try {
+      metrics = driverMetrics.serve(store, volumes, ready);
+      server = CsiServer.start(config.csiEndpoint(), services);
+    } catch (IOException | RuntimeException e) {
+      // A port or socket that cannot be had stops the start: release what is already open.
+      closeQuietly(List.of(metrics, volumes, store, registry));
+      throw e;
+    }
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
     return new NodePlugin(config, registry, store, volumes, server, metrics, locks);

@@ -1,6 +1,7 @@
 package org.modelpack.csi.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.modelpack.csi.testing.CsiRequests.publish;
 import static org.modelpack.csi.testing.CsiRequests.unpublish;
 
@@ -142,6 +143,21 @@ class MetricsScrapeIT extends NodesWithRegistry {
       assertThat(Scrape.of(URI.create("http://" + host + ":" + port + "/metrics"))
           .value("model_csi_node_not_ready")).as(host).hasValue(0);
     }
+  }
+
+  @Test
+  void portInUseStopsTheStartAndReleasesTheRootDir() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      assertThatThrownBy(() -> startNode("root-taken", "",
+          "metrics_addr: tcp://127.0.0.1:" + taken.getLocalPort()))
+          .isInstanceOf(IOException.class).hasMessageContaining("metrics_addr");
+    }
+
+    // Nothing of the failed start holds on: the same root_dir starts with a free port.
+    int port = freePort();
+    startNode("root-taken", "", "metrics_addr: tcp://127.0.0.1:" + port);
+    assertThat(Scrape.get(URI.create("http://127.0.0.1:" + port + "/healthz")).statusCode())
+        .isEqualTo(200);
   }
 
   @Test

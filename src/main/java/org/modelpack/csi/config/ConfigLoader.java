@@ -54,10 +54,8 @@ public final class ConfigLoader {
     if (nodeId == null) {
       nodeId = hostName.get();
     }
-    String metricsAddr = root.string("metrics_addr", null);
-    if (metricsAddr != null && env.get("POD_IP") != null) {
-      metricsAddr = metricsAddr.replace("$POD_IP", env.get("POD_IP"));
-    }
+    MetricsAddress metricsAddr = MetricsAddress.parse(root.string("metrics_addr", null),
+        env.get("POD_IP"));
     String defaultDockerDir = firstNonBlank(env.get("DOCKER_CONFIG"),
         Path.of(System.getProperty("user.home"), ".docker").toString());
     return new DriverConfig(serviceName, rootDir, endpoint, nodeId, metricsAddr,

@@ -9,14 +9,14 @@ import java.nio.file.Path;
  * @param rootDir where volumes (and later the layer store) live
  * @param csiEndpoint the unix socket kubelet talks to
  * @param nodeId returned by NodeGetInfo
- * @param metricsAddr accepted for compatibility; no metrics server yet
+ * @param metricsAddr where the metrics server listens ({@code metrics_addr}); none when unset
  */
 public record DriverConfig(
     String serviceName,
     Path rootDir,
     Path csiEndpoint,
     String nodeId,
-    String metricsAddr,
+    MetricsAddress metricsAddr,
     PullConfig pull,
     CacheConfig cache,
     Features features) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.admin.VolumeAdminService;
 import org.modelpack.csi.config.DriverConfig;
@@ -15,6 +16,7 @@ import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
 import org.modelpack.csi.fs.Dirs;
+import org.modelpack.csi.metrics.DriverMetrics;
 import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.DiskQuota;
@@ -42,12 +44,15 @@ public final class NodePlugin implements AutoCloseable {
   private final LayerStore store;
   private final VolumeManager volumes;
   private final CsiServer server;
+  private final DriverMetrics.Serving metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, CsiServer server, List<AutoCloseable> locks) {
+      VolumeManager volumes, CsiServer server, DriverMetrics.Serving metrics,
+      List<AutoCloseable> locks) {
     this.locks = locks;
+    this.metrics = metrics;
     this.config = config;
     this.registry = registry;
     this.store = store;
@@ -104,19 +109,30 @@ public final class NodePlugin implements AutoCloseable {
         new MirroredRegistry(registry, config.pull().mirrors()), store,
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
+    DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr());
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
-        new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()));
+        new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
+        driverMetrics.nodeOps());
+    BooleanSupplier ready = () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir);
     List<BindableService> services = List.of(
-        new IdentityService(config.serviceName(), Version.get(),
-            () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir)),
+        new IdentityService(config.serviceName(), Version.get(), ready),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
         new StoreAdminService(store),
         new VolumeAdminService(volumes));
-    CsiServer server = CsiServer.start(config.csiEndpoint(), services);
+    DriverMetrics.Serving metrics = DriverMetrics.Serving.NOTHING;
+    CsiServer server;
+    try {
+      metrics = driverMetrics.serve(store, volumes, ready);
+      server = CsiServer.start(config.csiEndpoint(), services);
+    } catch (IOException | RuntimeException e) {
+      // A port or socket that cannot be had stops the start: release what is already open.
+      closeQuietly(List.of(metrics, volumes, store, registry));
+      throw e;
+    }
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, store, volumes, server, locks);
+    return new NodePlugin(config, registry, store, volumes, server, metrics, locks);
   }
 
   private static void closeQuietly(List<AutoCloseable> closeables) {
@@ -148,6 +164,7 @@ public final class NodePlugin implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    metrics.close();
     volumes.close();
     store.close();
     registry.close();

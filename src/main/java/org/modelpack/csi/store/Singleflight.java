@@ -134,10 +134,14 @@ final class Singleflight implements AutoCloseable {
 
   private void download(Flight flight, Waiter owner) {
     StoreEntry entry;
+    long start = 0;
+    boolean slotTaken = false;
     try {
       if (permits != null) {
         permits.acquire();
       }
+      start = System.nanoTime();
+      slotTaken = true;
       try {
         entry = download.run(flight.request, owner.fetcher, p -> flight.partial = p);
       } finally {
@@ -146,10 +150,21 @@ final class Singleflight implements AutoCloseable {
         }
       }
     } catch (Throwable t) {
+      if (slotTaken && !wasCancelled(flight)) {
+        stats.downloadEnded(flight.request.size(), System.nanoTime() - start, false);
+      }
       failed(flight, owner, t);
       return;
     }
+    stats.downloadEnded(flight.request.size(), System.nanoTime() - start, true);
     succeeded(flight, entry);
+  }
+
+  /** A download nobody wants any more ended by being cancelled: not a failure. */
+  private boolean wasCancelled(Flight flight) {
+    synchronized (index.lock) {
+      return flight.cancelled;
+    }
   }
 
   private void succeeded(Flight flight, StoreEntry entry) {

@@ -64,6 +64,11 @@ final class PullJobs implements AutoCloseable {
     return job;
   }
 
+  /** How many registered pulls have not ended yet. */
+  int running() {
+    return (int) jobs.values().stream().filter(job -> !job.isDone()).count();
+  }
+
   /** Forgets the pull; false when it is no longer its volume's (someone forgot it first). */
   boolean remove(PullJob job) {
     return jobs.remove(job.volumeId, job);

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.mount.MountTable;
@@ -33,6 +34,7 @@ public final class VolumeManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VolumeManager.class);
   static final String MODEL_DIR = "model";
 
+  private final Path volumesDir;
   private final VolumeDirs dirs;
   private final Supplier<ModelPuller> puller;
   private final Mounter mounter;
@@ -43,6 +45,7 @@ public final class VolumeManager implements AutoCloseable {
   private final VolumeLocks locks = new VolumeLocks();
   private final PullJobs jobs;
   private final OrphanReaper reaper;
+  private final ObservedOps ops;
 
   /**
    * @param volumesDir a real path: volumes are matched against the mount table by it
@@ -50,6 +53,14 @@ public final class VolumeManager implements AutoCloseable {
    */
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
       TargetGuard guard, Clock clock, VolumeSettings settings) {
+    this(volumesDir, puller, mounter, guard, clock, settings, NodeOps.NONE);
+  }
+
+  /** As above, reporting publishes, unpublishes and pulls to {@code ops}. */
+  public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
+      TargetGuard guard, Clock clock, VolumeSettings settings, NodeOps ops) {
+    this.ops = new ObservedOps(ops);
+    this.volumesDir = volumesDir;
     this.dirs = new VolumeDirs(volumesDir, mounter.table(), statuses);
     this.puller = puller;
     this.mounter = mounter;
@@ -81,6 +92,10 @@ public final class VolumeManager implements AutoCloseable {
    * target. Answers ABORTED with the progress while the pull takes longer than the publish wait.
    */
   public VolumeStatus publish(PublishRequest req) {
+    return ops.observe(ObservedOps.opName("publish", req.volumeId()), () -> publishNow(req));
+  }
+
+  private VolumeStatus publishNow(PublishRequest req) {
     Reference reference = parseReference(req.reference());
     targets.check(req.targetPath());
     Prepared prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
@@ -120,6 +135,10 @@ public final class VolumeManager implements AutoCloseable {
    * the unpublish of a target that asked for it.
    */
   public void unpublish(String volumeId, Path target) {
+    ops.observe(ObservedOps.opName("unpublish", volumeId), () -> unpublishNow(volumeId, target));
+  }
+
+  private void unpublishNow(String volumeId, Path target) {
     locks.withLock(volumeId, () -> {
       PullJob job = jobs.get(volumeId);
       boolean pullForThisTarget = job != null && job.askedFor(target.toString());
@@ -222,6 +241,7 @@ public final class VolumeManager implements AutoCloseable {
     if (!job.tryStart()) {
       return;
     }
+    long start = System.nanoTime();
     try {
       PullPlan plan = puller.get().withPodCredentials(req.podCredentials(), reference.registry())
           .pull(new VolumePull(reference, req.filter(), req.volumeId(), volumeDir, modelDir,
@@ -238,6 +258,7 @@ public final class VolumeManager implements AutoCloseable {
         statuses.write(volumeDir, pulled);
         job.succeeded(pulled);
       }
+      ops.record(ObservedOps.PULL_IMAGE, NodeOps.Outcome.SUCCEEDED, System.nanoTime() - start);
     } catch (Throwable e) {
       DriverException error = e instanceof DriverException d ? d
           : new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId() + ": " + e, e);
@@ -253,6 +274,7 @@ public final class VolumeManager implements AutoCloseable {
             error.getMessage());
         job.failed(error);
       }
+      ops.record(ObservedOps.PULL_IMAGE, NodeOps.Outcome.FAILED, System.nanoTime() - start);
     }
   }
 
@@ -309,6 +331,26 @@ public final class VolumeManager implements AutoCloseable {
    */
   public Optional<VolumeView> describe(String volumeId) {
     return VolumeView.of(volumeId, status(volumeId), jobs.get(volumeId));
+  }
+
+  /** How many pulls run now (started and not yet ended), for metrics. */
+  public int pullsInFlight() {
+    return jobs.running();
+  }
+
+  /**
+   * How many volumes are mounted at one target or more, for metrics: reads each volume's
+   * status.json, so it is for a scrape, not for a hot path.
+   */
+  public int mountedVolumes() {
+    try (Stream<Path> list = Files.list(volumesDir)) {
+      return (int) list.filter(Files::isDirectory)
+          .map(statuses::read).flatMap(Optional::stream)
+          .filter(s -> !s.targetPaths().isEmpty()).count();
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot count mounted volumes: {}", e.toString());
+      return 0;
+    }
   }
 
   /** Cancels every running pull at once, then waits for each to clean up. */

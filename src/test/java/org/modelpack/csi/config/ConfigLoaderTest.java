@@ -51,7 +51,8 @@ class ConfigLoaderTest {
     assertThat(c.rootDir()).isEqualTo(Path.of("/var/lib/model-csi"));
     assertThat(c.csiEndpoint()).isEqualTo(Path.of("/csi/csi.sock"));
     assertThat(c.nodeId()).isEqualTo("node-a");
-    assertThat(c.metricsAddr()).isEqualTo("tcp://10.0.0.9:5244");
+    assertThat(c.metricsAddr().listeners()).containsExactly(
+        new MetricsAddress.Listener("10.0.0.9", 5244), new MetricsAddress.Listener("127.0.0.1", 5244));
     assertThat(c.pull().concurrency()).isEqualTo(8);
     assertThat(c.pull().proxyUrl()).isEqualTo("http://proxy.local:3128");
     assertThat(c.pull().dockerConfigDir()).isEqualTo(Path.of("/root/.docker"));

@@ -1,0 +1,73 @@
+package org.modelpack.csi.metrics;
+
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.util.function.BooleanSupplier;
+import org.modelpack.csi.config.MetricsAddress;
+import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.store.StoreStats;
+import org.modelpack.csi.volume.NodeOps;
+import org.modelpack.csi.volume.VolumeManager;
+
+/**
+ * The driver's metrics, in two steps because of how the node is wired: {@link #nodeOps()} is
+ * handed to the volume manager when it is built, and {@link #serve} then reads the store and
+ * the volumes and starts the HTTP server. With no {@code metrics_addr} nothing is created at
+ * all and operations go to {@link NodeOps#NONE}.
+ */
+public final class DriverMetrics {
+  private final MetricsAddress address;
+  /** Own registry, not the default one: tests run several nodes in one JVM. */
+  private final PrometheusRegistry registry;
+  private final NodeOpMetrics nodeOps;
+
+  /** The metrics being served; closing stops the listeners and detaches from the store. */
+  public interface Serving extends AutoCloseable {
+    Serving NOTHING = () -> { };
+
+    @Override
+    void close();
+  }
+
+  private DriverMetrics(MetricsAddress address, PrometheusRegistry registry,
+      NodeOpMetrics nodeOps) {
+    this.address = address;
+    this.registry = registry;
+    this.nodeOps = nodeOps;
+  }
+
+  public static DriverMetrics create(MetricsAddress address) {
+    if (!address.enabled()) {
+      return new DriverMetrics(address, null, null);
+    }
+    PrometheusRegistry registry = new PrometheusRegistry();
+    return new DriverMetrics(address, registry, new NodeOpMetrics(registry));
+  }
+
+  public NodeOps nodeOps() {
+    return nodeOps == null ? NodeOps.NONE : nodeOps;
+  }
+
+  /**
+   * Registers the store's, the node's and the JVM's metrics and starts listening.
+   *
+   * @param ready whether the node can serve volumes now
+   */
+  public Serving serve(LayerStore store, VolumeManager volumes, BooleanSupplier ready)
+      throws IOException {
+    if (registry == null) {
+      return Serving.NOTHING;
+    }
+    ReadAtScrape readings = new ReadAtScrape(registry);
+    NodeGauges.register(readings, store, volumes, ready);
+    StoreMetrics.register(readings, store);
+    JvmMetrics.builder().register(registry);
+    MetricsServer server = MetricsServer.start(address, registry);
+    store.stats().listen(nodeOps);
+    return () -> {
+      store.stats().listen(StoreStats.DownloadListener.NONE);
+      server.close();
+    };
+  }
+}

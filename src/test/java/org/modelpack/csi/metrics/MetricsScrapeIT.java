@@ -1,0 +1,180 @@
+package org.modelpack.csi.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.modelpack.csi.testing.CsiRequests.publish;
+import static org.modelpack.csi.testing.CsiRequests.unpublish;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.modelpack.csi.config.ConfigLoader;
+import org.modelpack.csi.oci.Descriptor;
+import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.ModelArtifactBuilder;
+import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
+import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
+import org.modelpack.csi.testing.ModelArtifactBuilder.TarEntry;
+import org.modelpack.csi.testing.NodesWithRegistry;
+import org.modelpack.csi.testing.TestNode;
+
+/**
+ * A node with {@code metrics_addr} set, scraped over HTTP after a cold and a warm publish of the
+ * same model: the Go driver's metric names are there and the store's counters moved by exactly
+ * the model's layers and bytes. Requires root (real bind mounts).
+ */
+class MetricsScrapeIT extends NodesWithRegistry {
+  private static final String PUBLISH = "model_csi_node_op_succeed{op=\"publish_dynamic_volume\"}";
+  private static final String PULL = "model_csi_node_op_succeed{op=\"pull_image\"}";
+
+  @Test
+  void coldThenWarmPublishMovesTheGoDriverAndStoreMetrics() throws Exception {
+    PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("artifact"))
+        .rawFile("model.safetensors", 400_000, 1).rawFile("config.json", 300, 2)
+        .tarLayer(Compression.GZIP, TarEntry.file("tokenizer/vocab.txt", 20_000, 3))
+        .push(pusher, ref("models/metrics:v1"));
+    List<Descriptor> layers = model.manifest().layers();
+    long modelBytes = layers.stream().mapToLong(Descriptor::size).sum();
+    int port = freePort();
+    TestNode node = startNode("root", "", "metrics_addr: tcp://127.0.0.1:" + port);
+    URI metrics = URI.create("http://127.0.0.1:" + port + "/metrics");
+
+    Scrape before = Scrape.of(metrics);
+    assertThat(before.value("model_csi_node_cache_size_in_bytes")).hasValue(0);
+    assertThat(before.value("model_csi_node_mounted_inline_models")).hasValue(0);
+    assertThat(before.value("model_csi_node_mounted_pvc_models")).hasValue(0);
+    assertThat(before.value("model_csi_node_mounted_dynamic_models")).hasValue(0);
+    assertThat(before.value("model_csi_node_not_ready")).hasValue(0);
+    assertThat(before.value("model_csi_store_layer_misses_total")).hasValue(0);
+    assertThat(before.hasFamily("jvm_memory_used_bytes")).isTrue();
+
+    node.csi.node().nodePublishVolume(publish("cold", target("cold"),
+        model.reference().toString()).build());
+    Scrape cold = Scrape.of(metrics);
+    // The Go driver's exact names: untyped, so client_java adds no _total.
+    assertThat(cold.hasFamily("model_csi_node_op_succeed")).isTrue();
+    assertThat(cold.hasFamily("model_csi_node_op_latency_in_seconds")).isTrue();
+    assertThat(cold.valueOr0(PUBLISH)).isEqualTo(1);
+    assertThat(cold.valueOr0(PULL)).isEqualTo(1);
+    assertThat(cold.valueOr0("model_csi_node_op_latency_in_seconds_count"
+        + "{op=\"publish_dynamic_volume\"}")).isEqualTo(1);
+    assertThat(cold.value("model_csi_store_layer_misses_total")).hasValue(layers.size());
+    assertThat(cold.value("model_csi_store_layer_hits_total")).hasValue(0);
+    assertThat(cold.value("model_csi_store_downloaded_bytes_total")).hasValue(modelBytes);
+    assertThat(cold.value("model_csi_store_entries")).hasValue(layers.size());
+    assertThat(cold.valueOr0("model_csi_store_size_bytes")).isPositive();
+    assertThat(cold.valueOr0("model_csi_node_cache_size_in_bytes")).isPositive();
+    assertThat(cold.value("model_csi_node_mounted_inline_models")).hasValue(1);
+    assertThat(cold.value("model_csi_node_pulls_in_flight")).hasValue(0);
+    // Every layer is under 1 MiB: one download each, all in the first size bucket.
+    assertThat(cold.valueOr0("model_csi_node_op_succeed{op=\"pull_layer\"}"))
+        .isEqualTo(layers.size());
+    assertThat(cold.valueOr0("model_csi_node_pull_op_latency_in_seconds_count"
+        + "{op=\"pull_layer\",size_in_mb=\"1.0 MiB\"}")).isEqualTo(layers.size());
+
+    node.csi.node().nodePublishVolume(publish("warm", target("warm"),
+        model.reference().toString()).build());
+    Scrape warm = Scrape.of(metrics);
+    assertThat(warm.valueOr0(PUBLISH)).isEqualTo(2);
+    assertThat(warm.value("model_csi_store_layer_hits_total")).hasValue(layers.size());
+    assertThat(warm.value("model_csi_store_layer_misses_total")).hasValue(layers.size());
+    assertThat(warm.value("model_csi_store_downloaded_bytes_total")).hasValue(modelBytes);
+    // A hit saves what its entry holds: the tar layer counts unpacked, not as gzip.
+    assertThat(warm.value("model_csi_store_dedup_saved_bytes_total"))
+        .hasValue(cold.valueOr0("model_csi_store_size_bytes"));
+    assertThat(warm.value("model_csi_node_mounted_inline_models")).hasValue(2);
+    assertThat(warm.valueOr0("model_csi_node_op_succeed{op=\"pull_layer\"}"))
+        .as("a warm publish downloads no layer").isEqualTo(layers.size());
+
+    node.csi.node().nodeUnpublishVolume(unpublish("cold", target("cold")));
+    Scrape after = Scrape.of(metrics);
+    assertThat(after.valueOr0("model_csi_node_op_succeed{op=\"unpublish_dynamic_volume\"}"))
+        .isEqualTo(1);
+    assertThat(after.value("model_csi_node_mounted_inline_models")).hasValue(1);
+  }
+
+  @Test
+  void failedPublishIsCountedAsFailedNotSucceeded() throws Exception {
+    int port = freePort();
+    TestNode node = startNode("root-failed", "", "metrics_addr: tcp://127.0.0.1:" + port);
+    URI metrics = URI.create("http://127.0.0.1:" + port + "/metrics");
+
+    assertThat(org.modelpack.csi.testing.CsiRequests.statusOf(() -> node.csi.node()
+        .nodePublishVolume(publish("missing", target("missing"),
+            ref("models/not-there:v1").toString()).build())).isOk()).isFalse();
+
+    Scrape scrape = Scrape.of(metrics);
+    assertThat(scrape.valueOr0(
+        "model_csi_node_op_failed{op=\"publish_dynamic_volume\"}")).isEqualTo(1);
+    assertThat(scrape.valueOr0(PUBLISH)).isZero();
+  }
+
+  @Test
+  void healthzAnswersOkAndUnknownPathsAre404() throws Exception {
+    int port = freePort();
+    startNode("root-health", "", "metrics_addr: tcp://127.0.0.1:" + port);
+
+    var healthz = Scrape.get(URI.create("http://127.0.0.1:" + port + "/healthz"));
+    assertThat(healthz.statusCode()).isEqualTo(200);
+    assertThat(healthz.body()).isEqualTo("ok");
+    assertThat(Scrape.get(URI.create("http://127.0.0.1:" + port + "/nothing")).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void withPodIpSetTheSamePortIsAlsoServedOnLoopback() throws Exception {
+    int port = freePort();
+    // 127.0.0.2 stands for the pod's IP: on Linux all of 127/8 is this machine.
+    Path root = tmp.resolve("root-pod-ip");
+    NodePlugin plugin = closeAfterTest(NodePlugin.start(new ConfigLoader(
+        Map.of("POD_IP", "127.0.0.2"), () -> "test-node", tmp).parse("""
+            root_dir: %s
+            csi_endpoint: unix://%s/csi.sock
+            metrics_addr: tcp://$POD_IP:%d
+            """.formatted(root, root, port))));
+
+    assertThat(plugin.config().metricsAddr().listeners()).hasSize(2);
+    for (String host : List.of("127.0.0.2", "127.0.0.1")) {
+      assertThat(Scrape.of(URI.create("http://" + host + ":" + port + "/metrics"))
+          .value("model_csi_node_not_ready")).as(host).hasValue(0);
+    }
+  }
+
+  @Test
+  void portInUseStopsTheStartAndReleasesTheRootDir() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      assertThatThrownBy(() -> startNode("root-taken", "",
+          "metrics_addr: tcp://127.0.0.1:" + taken.getLocalPort()))
+          .isInstanceOf(IOException.class).hasMessageContaining("metrics_addr");
+    }
+
+    // Nothing of the failed start holds on: the same root_dir starts with a free port.
+    int port = freePort();
+    startNode("root-taken", "", "metrics_addr: tcp://127.0.0.1:" + port);
+    assertThat(Scrape.get(URI.create("http://127.0.0.1:" + port + "/healthz")).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void closingTheNodeStopsTheMetricsServer() throws Exception {
+    int port = freePort();
+    TestNode node = startNode("root-close", "", "metrics_addr: tcp://127.0.0.1:" + port);
+    node.close();
+
+    // The port is free again: a new server can bind it at once.
+    try (ServerSocket again = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      assertThat(again.getLocalPort()).isEqualTo(port);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -19,59 +19,43 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.csi.CsiClient;
-import org.modelpack.csi.registry.RegistryClient;
-import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.server.NodePlugin;
-import org.modelpack.csi.testing.Closeables;
-import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
-import org.modelpack.csi.testing.RegistryServer;
+import org.modelpack.csi.testing.NodesWithRegistry;
 
 /**
  * The node plugin with Events on, against a real registry and fabric8's mock API server (CRUD):
  * what the pod's owner sees in {@code kubectl describe pod}. Requires root.
  */
 @EnableKubernetesMockClient(crud = true)
-class PodEventsIT {
+class PodEventsIT extends NodesWithRegistry {
   static KubernetesClient client;
-  @TempDir static Path tmp;
-  static RegistryServer registry;
-  static RegistryClient pusher;
   static PushedArtifact model;
 
   @BeforeAll
-  static void start() throws Exception {
-    registry = RegistryServer.start(tmp.resolve("registry"));
-    pusher = new RegistryClient(RegistrySettings.defaults()
-        .withDockerConfigDir(tmp.resolve("no-docker-config")));
+  static void pushModel() throws Exception {
     model = ModelArtifactBuilder.create(tmp.resolve("a1"))
         .rawFile("model.safetensors", 2_000_000, 1)
         .rawFile("config.json", 300, 2)
-        .push(pusher, org.modelpack.csi.registry.Reference.parse(registry.host()
-            + "/models/events:v1"));
+        .push(pusher, ref("models/events:v1"));
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    CsiRequests.unmountAllUnder(tmp);
-    Closeables.closeAll(pusher, registry);
-  }
-
-  static NodePlugin startNode(String name, PodEvents events) throws IOException {
+  /** A node at {@code tmp/name} reporting to {@code events}, and its client; closed after. */
+  CsiClient startNode(String name, PodEvents events) throws IOException {
     Path root = tmp.resolve(name);
-    return NodePlugin.start(new ConfigLoader(Map.of(), () -> "test-node", tmp).parse("""
+    NodePlugin node = closeAfterTest(NodePlugin.start(new ConfigLoader(Map.of(),
+        () -> "test-node", tmp).parse("""
         root_dir: %s
         csi_endpoint: unix://%s/csi.sock
         pull_config:
           docker_config_dir: %s
-        """.formatted(root, root, tmp.resolve("no-docker-config"))), events);
+        """.formatted(root, root, tmp.resolve("no-docker-config"))), events));
+    return closeAfterTest(new CsiClient(node.config().csiEndpoint()));
   }
 
   static NodePublishVolumeRequest podPublish(String volumeId, Path target, String reference,
@@ -93,43 +77,41 @@ class PodEventsIT {
       throws Exception {
     // The sink only borrows the extension's client: the node's close must not close it.
     KubeEventSink kube = new KubeEventSink(client, "model.csi.modelpack.org", "test-node");
-    try (NodePlugin node = startNode("node-a", PodEvents.sendingTo(kube::send, 64,
-        System::nanoTime)); CsiClient csi = new CsiClient(node.config().csiEndpoint())) {
-      Path target = tmp.resolve("pods/p1/volumes/model");
-      csi.node().nodePublishVolume(podPublish("ev-1", target, model.reference().toString(),
-          "inference-0"));
+    CsiClient csi = startNode("node-a", PodEvents.sendingTo(kube::send, 64, System::nanoTime));
+    Path target = target("ev-1");
+    csi.node().nodePublishVolume(podPublish("ev-1", target, model.reference().toString(),
+        "inference-0"));
 
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-          eventsOn("inference-0")).extracting(Event::getReason)
-          .contains("PullStarted", "Mounted"));
-      for (Event e : eventsOn("inference-0")) {
-        assertThat(e.getType()).isEqualTo("Normal");
-        assertThat(e.getInvolvedObject().getKind()).isEqualTo("Pod");
-        assertThat(e.getInvolvedObject().getNamespace()).isEqualTo("ml");
-        assertThat(e.getInvolvedObject().getUid()).isEqualTo("uid-inference-0");
-        assertThat(e.getMessage()).contains(model.reference().toString());
-      }
-      assertThat(eventsOn("inference-0")).filteredOn(e -> e.getReason().equals("PullStarted"))
-          .extracting(Event::getMessage).singleElement().asString()
-          .contains("2 layers", "0 of them");
-      assertThat(eventsOn("inference-0")).filteredOn(e -> e.getReason().equals("Mounted"))
-          .extracting(Event::getMessage).singleElement().asString()
-          .contains("downloaded", "0 B reused");
-
-      String missing = registry.host() + "/models/events:no-such-tag";
-      Path target2 = tmp.resolve("pods/p2/volumes/model");
-      await().atMost(Duration.ofSeconds(60)).until(() -> statusOf(() -> csi.node()
-          .nodePublishVolume(podPublish("ev-2", target2, missing, "inference-1"))).getCode(),
-          code -> code != Status.Code.ABORTED);
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-          eventsOn("inference-1")).extracting(Event::getReason).contains("Failed"));
-      Event failed = eventsOn("inference-1").stream()
-          .filter(e -> e.getReason().equals("Failed")).findFirst().orElseThrow();
-      assertThat(failed.getType()).isEqualTo("Warning");
-      assertThat(failed.getMessage()).contains("NOT_FOUND", missing);
-
-      csi.node().nodeUnpublishVolume(unpublish("ev-1", target));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+        eventsOn("inference-0")).extracting(Event::getReason)
+        .contains("PullStarted", "Mounted"));
+    for (Event e : eventsOn("inference-0")) {
+      assertThat(e.getType()).isEqualTo("Normal");
+      assertThat(e.getInvolvedObject().getKind()).isEqualTo("Pod");
+      assertThat(e.getInvolvedObject().getNamespace()).isEqualTo("ml");
+      assertThat(e.getInvolvedObject().getUid()).isEqualTo("uid-inference-0");
+      assertThat(e.getMessage()).contains(model.reference().toString());
     }
+    assertThat(eventsOn("inference-0")).filteredOn(e -> e.getReason().equals("PullStarted"))
+        .extracting(Event::getMessage).singleElement().asString()
+        .contains("2 layers", "0 of them");
+    assertThat(eventsOn("inference-0")).filteredOn(e -> e.getReason().equals("Mounted"))
+        .extracting(Event::getMessage).singleElement().asString()
+        .contains("downloaded", "0 B reused");
+
+    String missing = ref("models/events:no-such-tag").toString();
+    Path target2 = target("ev-2");
+    await().atMost(Duration.ofSeconds(60)).until(() -> statusOf(() -> csi.node()
+        .nodePublishVolume(podPublish("ev-2", target2, missing, "inference-1"))).getCode(),
+        code -> code != Status.Code.ABORTED);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+        eventsOn("inference-1")).extracting(Event::getReason).contains("Failed"));
+    Event failed = eventsOn("inference-1").stream()
+        .filter(e -> e.getReason().equals("Failed")).findFirst().orElseThrow();
+    assertThat(failed.getType()).isEqualTo("Warning");
+    assertThat(failed.getMessage()).contains("NOT_FOUND", missing);
+
+    csi.node().nodeUnpublishVolume(unpublish("ev-1", target));
   }
 
   @Test
@@ -140,9 +122,9 @@ class PodEventsIT {
       entered.countDown();
       release.await(); // an API server that never answers
     }, 4, System::nanoTime);
-    try (NodePlugin node = startNode("node-b", stuck);
-        CsiClient csi = new CsiClient(node.config().csiEndpoint())) {
-      Path target = tmp.resolve("pods/p3/volumes/model");
+    try {
+      CsiClient csi = startNode("node-b", stuck);
+      Path target = target("ev-3");
       long started = System.nanoTime();
       csi.node().nodePublishVolume(podPublish("ev-3", target, model.reference().toString(),
           "inference-2"));

@@ -119,7 +119,8 @@ public final class NodePlugin implements AutoCloseable {
         new MirroredRegistry(registry, config.pull().mirrors()), store,
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
-    DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr());
+    DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr())
+        .countDroppedEvents(events::dropped);
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),

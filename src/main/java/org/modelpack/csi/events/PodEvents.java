@@ -42,13 +42,19 @@ public final class PodEvents implements NodeOps, AutoCloseable {
       log.info("not in a cluster ({} unset): no Kubernetes Events", IN_CLUSTER_ENV);
       return OFF;
     }
-    Config config = new ConfigBuilder(Config.autoConfigure(null))
-        .withRequestTimeout(REQUEST_TIMEOUT_MS).withConnectionTimeout(REQUEST_TIMEOUT_MS)
-        .withRequestRetryBackoffLimit(1).build();
-    KubeEventSink sink = new KubeEventSink(new KubernetesClientBuilder().withConfig(config)
-        .build(), component, host);
-    log.info("Kubernetes Events on published pods through {}", config.getMasterUrl());
-    return sendingTo(sink, EventSender.DEFAULT_CAPACITY, System::nanoTime);
+    try {
+      Config config = new ConfigBuilder(Config.autoConfigure(null))
+          .withRequestTimeout(REQUEST_TIMEOUT_MS).withConnectionTimeout(REQUEST_TIMEOUT_MS)
+          .withRequestRetryBackoffLimit(1).build();
+      KubeEventSink sink = new KubeEventSink(new KubernetesClientBuilder().withConfig(config)
+          .build(), component, host);
+      log.info("Kubernetes Events on published pods through {}", config.getMasterUrl());
+      return sendingTo(sink, EventSender.DEFAULT_CAPACITY, System::nanoTime);
+    } catch (RuntimeException e) {
+      // Events are for people: a client that cannot be made must not stop the node serving.
+      log.warn("no Kubernetes Events: cannot configure a client: {}", e.toString());
+      return OFF;
+    }
   }
 
   /**

@@ -47,7 +47,7 @@ class ArchitectureTest {
       List.of("modelpack", "mount", "unpack", "registry", "store"),
       List.of("pull"),
       List.of("volume"),
-      List.of("csi", "admin", "metrics"),  // metrics reads the store and volumes; server wires it
+      List.of("csi", "admin", "metrics", "events"),  // metrics, events: observers server wires
       List.of("server"),
       List.of("cli", "pack"));
 

@@ -88,7 +88,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         r.getReadonly(), mode);
     return new PublishRequest(r.getVolumeId(), target, attributes.reference(),
         mode == Mode.SINGLE_NODE_SINGLE_WRITER, attributes.writable(), attributes.filter(),
-        attributes.checkDiskQuota(), r.getSecretsMap());
+        attributes.checkDiskQuota(), r.getSecretsMap(), attributes.pod());
   }
 
   /** The capability's access mode; UNKNOWN, missing and unrecognised modes are refused. */

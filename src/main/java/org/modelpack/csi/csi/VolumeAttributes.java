@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import org.modelpack.csi.json.Json;
 import org.modelpack.csi.pull.LayerFilter;
+import org.modelpack.csi.volume.PodRef;
 
 /**
  * The volume attributes ({@code volume_context}) of a publish, parsed and checked: the one place
@@ -22,14 +23,19 @@ import org.modelpack.csi.pull.LayerFilter;
  * @param writable {@code /writable}: private, writable copies and a read-write mount
  * @param filter {@code /exclude-model-weights} and {@code /exclude-file-patterns}
  * @param checkDiskQuota {@code /check-disk-quota}: check the disk quota before pulling
+ * @param pod kubelet's {@code csi.storage.k8s.io/pod.*} (with {@code podInfoOnMount}); null
+ *     without a pod name and namespace
  */
 public record VolumeAttributes(String reference, boolean writable, LayerFilter filter,
-    boolean checkDiskQuota) {
+    boolean checkDiskQuota, PodRef pod) {
   static final String REFERENCE = "/reference";
   static final String WRITABLE = "/writable";
   static final String EXCLUDE_MODEL_WEIGHTS = "/exclude-model-weights";
   static final String EXCLUDE_FILE_PATTERNS = "/exclude-file-patterns";
   static final String CHECK_DISK_QUOTA = "/check-disk-quota";
+  static final String POD_NAME = "csi.storage.k8s.io/pod.name";
+  static final String POD_NAMESPACE = "csi.storage.k8s.io/pod.namespace";
+  static final String POD_UID = "csi.storage.k8s.io/pod.uid";
 
   private static final ObjectMapper JSON = Json.mapper();
   private static final Set<Mode> WRITER_MODES = EnumSet.of(
@@ -64,7 +70,17 @@ public record VolumeAttributes(String reference, boolean writable, LayerFilter f
         context.get(serviceName + EXCLUDE_FILE_PATTERNS), serviceName + EXCLUDE_FILE_PATTERNS);
     String quotaKey = serviceName + CHECK_DISK_QUOTA;
     boolean checkDiskQuota = parseBool(context.get(quotaKey), quotaKey);
-    return new VolumeAttributes(reference, writable, filter, checkDiskQuota);
+    return new VolumeAttributes(reference, writable, filter, checkDiskQuota, pod(context));
+  }
+
+  /** Only for Events: a pod kubelet names without its namespace cannot be addressed. */
+  private static PodRef pod(Map<String, String> context) {
+    String name = context.getOrDefault(POD_NAME, "");
+    String namespace = context.getOrDefault(POD_NAMESPACE, "");
+    if (name.isBlank() || namespace.isBlank()) {
+      return null;
+    }
+    return new PodRef(namespace, name, context.getOrDefault(POD_UID, ""));
   }
 
   private static LayerFilter layerFilter(boolean excludeWeights, String patternsJson,

@@ -4,6 +4,7 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.modelpack.csi.config.MetricsAddress;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreStats;
@@ -47,6 +48,19 @@ public final class DriverMetrics {
 
   public NodeOps nodeOps() {
     return nodeOps == null ? NodeOps.NONE : nodeOps;
+  }
+
+  /**
+   * {@code model_csi_events_dropped_total}: the pods' Events dropped because the API server did
+   * not keep up, read at scrape from {@code dropped} (the events' own counter).
+   */
+  public DriverMetrics countDroppedEvents(LongSupplier dropped) {
+    if (registry != null) {
+      new ReadAtScrape(registry).counter("model_csi_events_dropped",
+          "Kubernetes Events on pods dropped because the API server did not keep up.",
+          dropped::getAsLong);
+    }
+    return this;
   }
 
   /**

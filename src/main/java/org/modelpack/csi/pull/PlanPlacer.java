@@ -60,9 +60,16 @@ final class PlanPlacer {
       // instead of after every layer submitted before it.
       CompletionService<Set<PlacementMethod>> done = null;
       List<LayerPlan> stored = new ArrayList<>();
+      int onNode = 0;
+      long onNodeBytes = 0;
       for (LayerPlan layer : plan.layers()) {
+        boolean isStored = store.isStored(layer.storeRequest().key());
+        if (isStored) {
+          onNode++;
+          onNodeBytes += layer.layer().size();
+        }
         // A stored layer is a few links, placed here; private copies are real work, for the pool.
-        if (!v.privateCopies() && store.isStored(layer.storeRequest().key())) {
+        if (!v.privateCopies() && isStored) {
           stored.add(layer);
           continue;
         }
@@ -73,6 +80,8 @@ final class PlanPlacer {
         }
         futures.add(done.submit(() -> placeLayer(plan, layer, v, source, progress)));
       }
+      progress.planned(new PullStart(plan.totalBytes(), plan.layers().size(), onNode,
+          onNodeBytes));
       // The downloads are under way; the stored layers are placed meanwhile, on this thread.
       for (LayerPlan layer : stored) {
         placeLayer(plan, layer, v, source, progress)

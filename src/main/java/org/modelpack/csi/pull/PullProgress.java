@@ -1,7 +1,9 @@
 package org.modelpack.csi.pull;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.modelpack.csi.store.LayerProgress;
 import org.modelpack.csi.store.Ticket;
 
@@ -10,16 +12,36 @@ public final class PullProgress implements LayerProgress {
   private volatile long totalBytes = -1;
   private final List<Tracked> layers = new CopyOnWriteArrayList<>();
 
+  private volatile PullStart planned;
+  private volatile Consumer<PullStart> onPlanned = p -> { };
+
   private record Tracked(Ticket ticket, long size) {}
 
   void total(long bytes) {
     totalBytes = bytes;
   }
 
+  /** Tells {@code listener} (once set, before the pull) what each placing found on the node. */
+  public void onPlanned(Consumer<PullStart> listener) {
+    onPlanned = listener;
+  }
+
+  /** The placing began: the listener hears of it on the pulling thread. */
+  void planned(PullStart start) {
+    planned = start;
+    onPlanned.accept(start);
+  }
+
+  /** What the last placing found on the node; empty until one began. */
+  public Optional<PullStart> plan() {
+    return Optional.ofNullable(planned);
+  }
+
   /** Forgets what was counted: the pull starts over with another manifest. */
   void restart() {
     layers.clear();
     totalBytes = -1;
+    planned = null;
   }
 
   @Override

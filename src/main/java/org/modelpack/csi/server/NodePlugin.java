@@ -15,6 +15,7 @@ import org.modelpack.csi.config.PullConfig;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
+import org.modelpack.csi.events.PodEvents;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.metrics.DriverMetrics;
 import org.modelpack.csi.mount.MountTable;
@@ -29,6 +30,7 @@ import org.modelpack.csi.store.EvictionPolicy;
 import org.modelpack.csi.store.ExpansionLimits;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
+import org.modelpack.csi.volume.NodeOps;
 import org.modelpack.csi.volume.TargetGuard;
 import org.modelpack.csi.volume.VolumeManager;
 import org.modelpack.csi.volume.VolumeSettings;
@@ -60,21 +62,29 @@ public final class NodePlugin implements AutoCloseable {
     this.server = server;
   }
 
+  /** Sends Kubernetes Events on the pods it publishes to when it runs in a cluster. */
   public static NodePlugin start(DriverConfig config) throws IOException {
+    return start(config, PodEvents.inCluster(config.serviceName(), config.nodeId()));
+  }
+
+  /** Sends the pods' Events through {@code events}, which the plugin closes when it closes. */
+  public static NodePlugin start(DriverConfig config, PodEvents events) throws IOException {
     // root_dir first, and locked before anything in it is cleaned or listened on.
-    Path root = Dirs.ownConfigured(config.rootDir(), Dirs.SHARED);
     List<AutoCloseable> locks = new ArrayList<>();
-    locks.add(RootDirLock.take(root, "root_dir"));
+    // Closed with the locks, so after the volumes, which may still report to it.
+    locks.add(events);
     try {
-      return start(config, root, locks);
+      Path root = Dirs.ownConfigured(config.rootDir(), Dirs.SHARED);
+      locks.add(RootDirLock.take(root, "root_dir"));
+      return start(config, root, locks, events);
     } catch (IOException | RuntimeException | Error e) {
       closeQuietly(locks);
       throw e;
     }
   }
 
-  private static NodePlugin start(DriverConfig config, Path root, List<AutoCloseable> locks)
-      throws IOException {
+  private static NodePlugin start(DriverConfig config, Path root, List<AutoCloseable> locks,
+      PodEvents events) throws IOException {
     Path storeDir = Dirs.ownConfigured(config.cache().dir(), Dirs.PRIVATE);
     // Whatever its mode was: models pulled with credentials are nobody else's to read.
     Files.setPosixFilePermissions(storeDir, Dirs.PRIVATE);
@@ -109,11 +119,12 @@ public final class NodePlugin implements AutoCloseable {
         new MirroredRegistry(registry, config.pull().mirrors()), store,
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
-    DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr());
+    DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr())
+        .countDroppedEvents(events::dropped);
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
-        driverMetrics.nodeOps());
+        NodeOps.both(driverMetrics.nodeOps(), events));
     BooleanSupplier ready = () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir);
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(), ready),

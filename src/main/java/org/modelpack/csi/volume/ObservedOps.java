@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Times operations and reports them to {@link NodeOps}, with the Go driver's op names. A
- * recorder that throws is logged and ignored: metrics hang off the path, never sit in it.
+ * recorder that throws is logged and ignored: metrics and events hang off the path, never sit
+ * in it.
  */
 final class ObservedOps {
   private static final Logger log = LoggerFactory.getLogger(ObservedOps.class);
@@ -51,6 +52,14 @@ final class ObservedOps {
       call.run();
       return null;
     });
+  }
+
+  void event(VolumeEvent event) {
+    try {
+      ops.event(event);
+    } catch (RuntimeException e) {
+      log.debug("reporting {} failed: {}", event.getClass().getSimpleName(), e.toString());
+    }
   }
 
   void record(String op, Outcome outcome, long nanos) {

@@ -16,10 +16,11 @@ import org.modelpack.csi.registry.auth.PodSecretCredentials;
  * @param checkDiskQuota the volume asked for a disk quota check before its pull
  * @param podCredentials the pod's registry credentials (nodePublishSecretRef), parsed once here;
  *     null when it gave none. Never printed or stored.
+ * @param pod the pod that asked (for its Events); null when kubelet did not say
  */
 public record PublishRequest(String volumeId, Path targetPath, String reference,
     boolean singleWriter, boolean writable, LayerFilter filter, boolean checkDiskQuota,
-    PodSecretCredentials podCredentials) {
+    PodSecretCredentials podCredentials, PodRef pod) {
 
   public PublishRequest {
     filter = filter == null ? LayerFilter.NONE : filter;
@@ -31,15 +32,16 @@ public record PublishRequest(String volumeId, Path targetPath, String reference,
    * @throws DriverException INVALID_ARGUMENT naming the malformed key (never its value)
    */
   public PublishRequest(String volumeId, Path targetPath, String reference, boolean singleWriter,
-      boolean writable, LayerFilter filter, boolean checkDiskQuota, Map<String, String> secrets) {
+      boolean writable, LayerFilter filter, boolean checkDiskQuota, Map<String, String> secrets,
+      PodRef pod) {
     this(volumeId, targetPath, reference, singleWriter, writable, filter, checkDiskQuota,
-        podCredentials(secrets));
+        podCredentials(secrets), pod);
   }
 
   public PublishRequest(String volumeId, Path targetPath, String reference, boolean singleWriter,
       boolean writable) {
     this(volumeId, targetPath, reference, singleWriter, writable, LayerFilter.NONE, false,
-        (PodSecretCredentials) null);
+        (PodSecretCredentials) null, null);
   }
 
   private static PodSecretCredentials podCredentials(Map<String, String> secrets) {
@@ -55,6 +57,6 @@ public record PublishRequest(String volumeId, Path targetPath, String reference,
   public String toString() {
     return "PublishRequest[volumeId=" + volumeId + ", targetPath=" + targetPath + ", reference="
         + reference + ", writable=" + writable + ", filter=" + filter + ", secrets="
-        + (podCredentials == null ? "none" : "<hidden>") + "]";
+        + (podCredentials == null ? "none" : "<hidden>") + ", pod=" + pod + "]";
   }
 }

@@ -23,6 +23,8 @@ final class PullJob {
   final String reference;
   final LayerFilter filter;
   final PullProgress progress = new PullProgress();
+  /** When the publish that started it came: a mount reports how long the pod waited. */
+  final long startNanos = System.nanoTime();
   private final CompletableFuture<VolumeStatus> result = new CompletableFuture<>();
   private final Clock clock;
   private volatile Instant lastAsked;

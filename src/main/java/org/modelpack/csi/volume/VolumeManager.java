@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -92,14 +93,26 @@ public final class VolumeManager implements AutoCloseable {
    * target. Answers ABORTED with the progress while the pull takes longer than the publish wait.
    */
   public VolumeStatus publish(PublishRequest req) {
-    return ops.observe(ObservedOps.opName("publish", req.volumeId()), () -> publishNow(req));
+    try {
+      return ops.observe(ObservedOps.opName("publish", req.volumeId()), () -> publishNow(req));
+    } catch (RuntimeException e) {
+      ErrorKind kind = e instanceof DriverException d ? d.kind() : ErrorKind.INTERNAL;
+      if (kind != ErrorKind.ABORTED) { // ABORTED: still pulling, reported as progress
+        ops.event(new VolumeEvent.Failed(req.pod(), req.volumeId(), req.reference(), kind,
+            e.getMessage()));
+      }
+      throw e;
+    }
   }
 
   private VolumeStatus publishNow(PublishRequest req) {
+    long start = System.nanoTime();
     Reference reference = parseReference(req.reference());
     targets.check(req.targetPath());
     Prepared prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
     if (prepared instanceof Prepared.Mounted mounted) {
+      ops.event(new VolumeEvent.Mounted(req.pod(), req.volumeId(), req.reference(),
+          Duration.ofNanos(System.nanoTime() - start), null));
       return mounted.status();
     }
     PullJob job = ((Prepared.Pulling) prepared).job(); // sealed: the only other outcome
@@ -114,10 +127,15 @@ public final class VolumeManager implements AutoCloseable {
     if (!finished) {
       job.touch(req.targetPath().toString());
       recordProgress(job);
+      ops.event(new VolumeEvent.PullProgressed(req.pod(), req.volumeId(), req.reference(),
+          job.progress.doneBytes(), job.progress.totalBytes()));
       throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
           + job.progressMessage());
     }
-    return locks.withLock(req.volumeId(), () -> finish(req, job));
+    VolumeStatus mounted = locks.withLock(req.volumeId(), () -> finish(req, job));
+    ops.event(new VolumeEvent.Mounted(req.pod(), req.volumeId(), req.reference(),
+        Duration.ofNanos(System.nanoTime() - job.startNanos), job.progress.plan().orElse(null)));
+    return mounted;
   }
 
   /** What a publish found under the volume's lock: the volume served, or a pull to wait for. */
@@ -242,6 +260,8 @@ public final class VolumeManager implements AutoCloseable {
       return;
     }
     long start = System.nanoTime();
+    job.progress.onPlanned(planned -> ops.event(new VolumeEvent.PullStarted(req.pod(),
+        req.volumeId(), req.reference(), planned)));
     try {
       PullPlan plan = puller.get().withPodCredentials(req.podCredentials(), reference.registry())
           .pull(new VolumePull(reference, req.filter(), req.volumeId(), volumeDir, modelDir,

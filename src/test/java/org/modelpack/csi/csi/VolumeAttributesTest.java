@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.pull.LayerFilter;
+import org.modelpack.csi.volume.PodRef;
 
 class VolumeAttributesTest {
   private static final String SVC = "model.csi.modelpack.org";
@@ -72,7 +73,17 @@ class VolumeAttributesTest {
   @Test
   void onlyAReferenceGivesAReadOnlyVolumeWithEverything() {
     VolumeAttributes a = parse(Map.of(SVC + "/reference", REF, "other/key", "x"));
-    assertThat(a).isEqualTo(new VolumeAttributes(REF, false, LayerFilter.NONE, false));
+    assertThat(a).isEqualTo(new VolumeAttributes(REF, false, LayerFilter.NONE, false, null));
+  }
+
+  @Test
+  void kubeletsPodInfoNamesThePodForItsEvents() {
+    VolumeAttributes a = parse(Map.of(SVC + "/reference", REF,
+        "csi.storage.k8s.io/pod.name", "inference-0", "csi.storage.k8s.io/pod.namespace", "ml",
+        "csi.storage.k8s.io/pod.uid", "u-1"));
+    assertThat(a.pod()).isEqualTo(new PodRef("ml", "inference-0", "u-1"));
+    assertThat(parse(Map.of(SVC + "/reference", REF, "csi.storage.k8s.io/pod.name", "p"))
+        .pod()).as("no namespace, no pod to address").isNull();
   }
 
   @Test
@@ -81,7 +92,7 @@ class VolumeAttributesTest {
         SVC + "/exclude-model-weights", "t", SVC + "/exclude-file-patterns", "[\"*.md\"]",
         SVC + "/check-disk-quota", "1"));
     assertThat(a).isEqualTo(new VolumeAttributes(REF, true,
-        new LayerFilter(true, List.of("*.md")), true));
+        new LayerFilter(true, List.of("*.md")), true, null));
     assertThat(VolumeAttributes.parse("other.svc", Map.of("other.svc/reference", REF,
         SVC + "/writable", "true"), false, Mode.SINGLE_NODE_WRITER).writable()).isFalse();
   }

@@ -51,6 +51,8 @@ class MetricsScrapeIT extends NodesWithRegistry {
     assertThat(before.value("model_csi_node_mounted_dynamic_models")).hasValue(0);
     assertThat(before.value("model_csi_node_not_ready")).hasValue(0);
     assertThat(before.value("model_csi_store_layer_misses_total")).hasValue(0);
+    assertThat(before.value("model_csi_events_dropped_total")).as("no API server, no events")
+        .hasValue(0);
     assertThat(before.hasFamily("jvm_memory_used_bytes")).isTrue();
 
     node.csi.node().nodePublishVolume(publish("cold", target("cold"),

@@ -92,7 +92,7 @@ public final class VolumeManager implements AutoCloseable {
    * target. Answers ABORTED with the progress while the pull takes longer than the publish wait.
    */
   public VolumeStatus publish(PublishRequest req) {
-    return ops.observe(ObservedOps.opName("publish", req.volumeId()), () -> publishNow(req));
+    return ops.observe("publish", req.volumeId(), req::reference, () -> publishNow(req));
   }
 
   private VolumeStatus publishNow(PublishRequest req) {
@@ -135,7 +135,9 @@ public final class VolumeManager implements AutoCloseable {
    * the unpublish of a target that asked for it.
    */
   public void unpublish(String volumeId, Path target) {
-    ops.observe(ObservedOps.opName("unpublish", volumeId), () -> unpublishNow(volumeId, target));
+    ops.observe("unpublish", volumeId,
+        () -> statuses.read(volumeDir(volumeId)).map(VolumeStatus::reference).orElse(null),
+        () -> unpublishNow(volumeId, target));
   }
 
   private void unpublishNow(String volumeId, Path target) {

@@ -133,6 +133,20 @@ class PackagedDriverIT {
           .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
 
       csi.node().nodeUnpublishVolume(unpublish("csi-e2e", target));
+
+      String missing = registry.host() + "/models/e2e:missing";
+      assertThatThrownBy(() -> csi.node().withDeadlineAfter(2, TimeUnit.MINUTES)
+          .nodePublishVolume(publish("csi-missing", tmp.resolve("kubelet/pods/uid-2/m"), missing)
+              .build())).hasMessageContaining("NOT_FOUND");
+      // One line per publish and unpublish: volume, reference, outcome, time taken.
+      String ref = artifact.reference().toString();
+      assertThat(Files.readString(log))
+          .containsPattern(" - publish volume=csi-e2e reference=\\Q" + ref
+              + "\\E outcome=succeeded time_ms=\\d+\n")
+          .containsPattern("unpublish volume=csi-e2e reference=\\Q" + ref
+              + "\\E outcome=succeeded time_ms=\\d+\n")
+          .containsPattern(" - publish volume=csi-missing reference=\\Q" + missing
+              + "\\E outcome=failed time_ms=\\d+ error=NOT_FOUND: .+\n");
     }
 
     assertThat(isMountPoint(target)).isFalse();

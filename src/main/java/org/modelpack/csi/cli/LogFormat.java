@@ -21,11 +21,8 @@ enum LogFormat {
   /** The appender logback.xml writes text lines with. */
   static final String TEXT_APPENDER = "STDERR";
 
-  void apply() {
-    if (this == TEXT) {
-      return;
-    }
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+  /** The encoder of {@code json}: started, with the fields listed above. */
+  static JsonEncoder jsonEncoder(LoggerContext context) {
     JsonEncoder encoder = new JsonEncoder();
     encoder.setContext(context);
     // The message with its arguments filled in; the context, sequence and nanoseconds are noise.
@@ -36,6 +33,15 @@ enum LogFormat {
     encoder.setWithSequenceNumber(false);
     encoder.setWithNanoseconds(false);
     encoder.start();
+    return encoder;
+  }
+
+  void apply() {
+    if (this == TEXT) {
+      return;
+    }
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    JsonEncoder encoder = jsonEncoder(context);
     ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
     json.setContext(context);
     json.setName("JSON");

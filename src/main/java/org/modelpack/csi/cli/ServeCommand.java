@@ -28,8 +28,15 @@ final class ServeCommand implements Callable<Integer> {
       description = "trace, debug, info, warn or error (default: info, or $LOG_LEVEL)")
   LogLevel logLevel;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT",
+      description = "text (default) or json: one JSON object per line for log collectors")
+  LogFormat logFormat;
+
   @Override
   public Integer call() throws Exception {
+    if (logFormat != null) {
+      logFormat.apply();
+    }
     if (logLevel != null) {
       logLevel.apply();
     }

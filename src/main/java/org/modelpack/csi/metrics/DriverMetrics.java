@@ -77,7 +77,7 @@ public final class DriverMetrics {
     NodeGauges.register(readings, store, volumes, ready);
     StoreMetrics.register(readings, store);
     JvmMetrics.builder().register(registry);
-    MetricsServer server = MetricsServer.start(address, registry);
+    MetricsServer server = MetricsServer.start(address, registry, ready);
     store.stats().listen(nodeOps);
     return () -> {
       store.stats().listen(StoreStats.DownloadListener.NONE);

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.config.MetricsAddress;
 import org.slf4j.Logger;
@@ -30,15 +31,15 @@ final class MetricsServer implements AutoCloseable {
   }
 
   /** Listens on every address; when one cannot be bound, none stays open. */
-  static MetricsServer start(MetricsAddress address, PrometheusRegistry registry)
-      throws IOException {
+  static MetricsServer start(MetricsAddress address, PrometheusRegistry registry,
+      BooleanSupplier ready) throws IOException {
     List<HTTPServer> servers = new ArrayList<>();
     try {
       for (MetricsAddress.Listener l : address.listeners()) {
         servers.add(HTTPServer.builder().hostname(l.host()).port(l.port()).registry(registry)
             .executorService(Executors.newSingleThreadExecutor(
                 DaemonThreads.named("metrics-http-" + l.port())))
-            .defaultHandler(MetricsServer::healthzOrNotFound).buildAndStart());
+            .defaultHandler(exchange -> healthzOrNotFound(exchange, ready)).buildAndStart());
         log.info("metrics served on http://{}/metrics", l);
       }
     } catch (IOException | RuntimeException e) {
@@ -49,13 +50,19 @@ final class MetricsServer implements AutoCloseable {
     return new MetricsServer(servers);
   }
 
-  /** {@code /healthz}: the process is up and serving HTTP; anything else unknown is 404. */
-  private static void healthzOrNotFound(HttpExchange exchange) throws IOException {
+  /**
+   * {@code /healthz}: 200 "ok" when the node is ready, 503 "not ready" when it is not (the answer
+   * CSI Probe gives); anything else unknown is 404.
+   */
+  private static void healthzOrNotFound(HttpExchange exchange, BooleanSupplier ready)
+      throws IOException {
     try (exchange) {
       boolean healthz = exchange.getRequestURI().getPath().equals(HEALTHZ);
-      byte[] body = (healthz ? "ok" : "not found").getBytes(StandardCharsets.UTF_8);
+      boolean ok = healthz && ready.getAsBoolean();
+      byte[] body = (ok ? "ok" : healthz ? "not ready" : "not found")
+          .getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-      exchange.sendResponseHeaders(healthz ? 200 : 404, body.length);
+      exchange.sendResponseHeaders(ok ? 200 : healthz ? 503 : 404, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
       }

@@ -24,7 +24,7 @@ final class NodeGauges {
         .gauge("model_csi_node_mounted_dynamic_models",
             "Dynamic mounts (always 0: dynamic volumes are not served).", () -> 0)
         .gauge("model_csi_node_not_ready",
-            "1 while the node cannot serve volumes (its volumes directory is not writable).",
+            "1 while the node cannot serve volumes (root_dir or cache.dir is not writable).",
             () -> ready.getAsBoolean() ? 0 : 1)
         .gauge("model_csi_node_pulls_in_flight", "Volume pulls running now.",
             volumes::pullsInFlight);

@@ -125,7 +125,9 @@ public final class NodePlugin implements AutoCloseable {
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
         NodeOps.both(driverMetrics.nodeOps(), events));
-    BooleanSupplier ready = () -> Files.isDirectory(volumesDir) && Files.isWritable(volumesDir);
+    // The store was rebuilt above, before the socket opens: Probe only ever sees a store that is
+    // ready, and answers for the disks (docs/decisions/1040-health.md).
+    BooleanSupplier ready = new WritableRoot(stagingDir, List.of(volumesDir, storeDir));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(), ready),
         new NodeService(config.nodeId(), config.serviceName(), volumes),

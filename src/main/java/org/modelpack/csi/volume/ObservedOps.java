@@ -1,5 +1,6 @@
 package org.modelpack.csi.volume;
 
+import java.util.Locale;
 import java.util.function.Supplier;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
@@ -30,9 +31,16 @@ final class ObservedOps {
     return verb + (volumeId.startsWith("pvc-") ? "_volume" : "_dynamic_volume");
   }
 
-  <T> T observe(String op, Supplier<T> call) {
+  /**
+   * Runs a publish or unpublish ({@code verb}), reports it as {@link #opName} and logs one line
+   * with the volume, the reference ({@code reference} is read before the call, "-" when it
+   * cannot be), the outcome and the time taken; a failure's line carries its error.
+   */
+  <T> T observe(String verb, String volumeId, Supplier<String> reference, Supplier<T> call) {
     long start = System.nanoTime();
+    String ref = referenceOrDash(reference);
     Outcome outcome = Outcome.FAILED;
+    String error = "";
     try {
       T result = call.get();
       outcome = Outcome.SUCCEEDED;
@@ -41,17 +49,39 @@ final class ObservedOps {
       if (e.kind() == ErrorKind.ABORTED) {
         outcome = Outcome.PENDING;
       }
+      error = " error=" + e.kind() + ": " + e.getMessage();
+      throw e;
+    } catch (RuntimeException | Error e) {
+      error = " error=" + e;
       throw e;
     } finally {
-      record(op, outcome, System.nanoTime() - start);
+      long nanos = System.nanoTime() - start;
+      record(opName(verb, volumeId), outcome, nanos);
+      String line = "{} volume={} reference={} outcome={} time_ms={}{}";
+      Object[] args = {verb, volumeId, ref, outcome.name().toLowerCase(Locale.ROOT),
+          nanos / 1_000_000, error};
+      if (outcome == Outcome.FAILED) {
+        log.warn(line, args);
+      } else {
+        log.info(line, args);
+      }
     }
   }
 
-  void observe(String op, Runnable call) {
-    observe(op, () -> {
+  void observe(String verb, String volumeId, Supplier<String> reference, Runnable call) {
+    observe(verb, volumeId, reference, () -> {
       call.run();
       return null;
     });
+  }
+
+  private static String referenceOrDash(Supplier<String> reference) {
+    try {
+      String ref = reference.get();
+      return ref == null || ref.isEmpty() ? "-" : ref;
+    } catch (RuntimeException e) {
+      return "-";
+    }
   }
 
   void event(VolumeEvent event) {

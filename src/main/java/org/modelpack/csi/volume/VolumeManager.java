@@ -94,7 +94,7 @@ public final class VolumeManager implements AutoCloseable {
    */
   public VolumeStatus publish(PublishRequest req) {
     try {
-      return ops.observe(ObservedOps.opName("publish", req.volumeId()), () -> publishNow(req));
+      return ops.observe("publish", req.volumeId(), req::reference, () -> publishNow(req));
     } catch (RuntimeException e) {
       ErrorKind kind = e instanceof DriverException d ? d.kind() : ErrorKind.INTERNAL;
       if (kind != ErrorKind.ABORTED) { // ABORTED: still pulling, reported as progress
@@ -153,7 +153,9 @@ public final class VolumeManager implements AutoCloseable {
    * the unpublish of a target that asked for it.
    */
   public void unpublish(String volumeId, Path target) {
-    ops.observe(ObservedOps.opName("unpublish", volumeId), () -> unpublishNow(volumeId, target));
+    ops.observe("unpublish", volumeId,
+        () -> statuses.read(volumeDir(volumeId)).map(VolumeStatus::reference).orElse(null),
+        () -> unpublishNow(volumeId, target));
   }
 
   private void unpublishNow(String volumeId, Path target) {

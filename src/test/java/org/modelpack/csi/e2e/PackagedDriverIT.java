@@ -8,6 +8,7 @@ import static org.modelpack.csi.testing.CsiRequests.publish;
 import static org.modelpack.csi.testing.CsiRequests.sha256;
 import static org.modelpack.csi.testing.CsiRequests.unpublish;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import csi.v1.Csi.GetPluginInfoRequest;
 import csi.v1.Csi.GetPluginInfoResponse;
 import csi.v1.Csi.NodeGetInfoRequest;
@@ -16,6 +17,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.csi.CsiClient;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
@@ -58,7 +61,7 @@ class PackagedDriverIT {
     registry.close();
   }
 
-  private Path startDriver(Path root) throws Exception {
+  private Path startDriver(Path root, String... moreArgs) throws Exception {
     Path jar = Path.of(System.getProperty("driver.jar", "target/model-csi-driver.jar"));
     assertThat(jar).as("packaged driver jar (run via mvn verify)").exists();
     Path config = Files.writeString(tmp.resolve("driver.yaml"), """
@@ -71,9 +74,11 @@ class PackagedDriverIT {
         """.formatted(root, root, tmp.resolve("docker")));
     Path socket = root.resolve("plugin/csi.sock");
     log = tmp.resolve("driver.log");
-    driver = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-Xmx256m", "-jar", jar.toString(), "serve", "--config", config.toString()))
-        .redirectErrorStream(true).redirectOutput(log.toFile())
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
+        "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString(), "serve", "--config",
+        config.toString()));
+    command.addAll(List.of(moreArgs));
+    driver = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
         .start();
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
       assertThat(driver.isAlive()).as("driver exited; log:\n%s", Files.readString(log)).isTrue();
@@ -128,6 +133,20 @@ class PackagedDriverIT {
           .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
 
       csi.node().nodeUnpublishVolume(unpublish("csi-e2e", target));
+
+      String missing = registry.host() + "/models/e2e:missing";
+      assertThatThrownBy(() -> csi.node().withDeadlineAfter(2, TimeUnit.MINUTES)
+          .nodePublishVolume(publish("csi-missing", tmp.resolve("kubelet/pods/uid-2/m"), missing)
+              .build())).hasMessageContaining("NOT_FOUND");
+      // One line per publish and unpublish: volume, reference, outcome, time taken.
+      String ref = artifact.reference().toString();
+      assertThat(Files.readString(log))
+          .containsPattern(" - publish volume=csi-e2e reference=\\Q" + ref
+              + "\\E outcome=succeeded time_ms=\\d+\n")
+          .containsPattern("unpublish volume=csi-e2e reference=\\Q" + ref
+              + "\\E outcome=succeeded time_ms=\\d+\n")
+          .containsPattern(" - publish volume=csi-missing reference=\\Q" + missing
+              + "\\E outcome=failed time_ms=\\d+ error=NOT_FOUND: .+\n");
     }
 
     assertThat(isMountPoint(target)).isFalse();
@@ -142,6 +161,36 @@ class PackagedDriverIT {
     driver.destroy();
     assertThat(driver.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(socket).as("socket removed on shutdown").doesNotExist();
+  }
+
+  @Test
+  void jsonLogFormatWritesOneJsonObjectPerLineWithTimeLevelLoggerThreadAndMessage()
+      throws Exception {
+    Path socket = startDriver(tmp.resolve("root"), "--log-format", "json");
+    try (CsiClient csi = new CsiClient(socket)) {
+      assertThat(csi.identity().probe(ProbeRequest.getDefaultInstance()).getReady().getValue())
+          .isTrue();
+    }
+    driver.destroy();
+    assertThat(driver.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    List<String> lines = Files.readAllLines(log);
+    assertThat(lines).as("driver output").isNotEmpty();
+    List<JsonNode> objects = new ArrayList<>();
+    for (String line : lines) {
+      objects.add(Json.mapper().readTree(line));
+    }
+    assertThat(objects).allSatisfy(o -> {
+      assertThat(o.isObject()).as(o.toString()).isTrue();
+      assertThat(o.path("timestamp").isIntegralNumber()).as(o.toString()).isTrue();
+      assertThat(o.path("level").asText()).as(o.toString()).isIn("INFO", "WARN", "ERROR");
+      assertThat(o.path("loggerName").asText()).as(o.toString()).startsWith("org.modelpack.csi");
+      assertThat(o.path("threadName").asText()).as(o.toString()).isNotBlank();
+      assertThat(o.path("formattedMessage").isTextual()).as(o.toString()).isTrue();
+    });
+    assertThat(objects).extracting(o -> o.path("formattedMessage").asText())
+        .anySatisfy(m -> assertThat(m).contains("serving node"))
+        .contains("stopped");
   }
 
   @Test

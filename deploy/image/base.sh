@@ -29,17 +29,10 @@ command -v debootstrap >/dev/null || { echo "base.sh: debootstrap is missing (ap
 
 arch=$(dpkg --print-architecture)
 work=$(mktemp -d /var/tmp/model-csi-base.XXXX)
+. "$(dirname "$0")/scratch.sh"
 cleanup() {
   # debootstrap mounts proc and sys in the target while it runs; one that failed may leave them.
-  local m
-  for m in $(awk -v w="$work/" 'index($2, w) == 1 {print $2}' /proc/self/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" || echo "base.sh: could not unmount $m" >&2
-  done
-  if awk -v w="$work/" 'index($2, w) == 1 {found=1} END {exit !found}' /proc/self/mounts; then
-    echo "base.sh: mounts left under $work; not deleting it" >&2
-  else
-    rm -rf --one-file-system "$work"
-  fi
+  remove_scratch "$work" base.sh
 }
 trap cleanup EXIT
 

@@ -20,6 +20,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$repo/deploy/image/scratch.sh"
 cache=${MODEL_CSI_IMAGE_CACHE:-/var/tmp/model-csi-image-cache}
 rebuild_base=false
 skip_package=false
@@ -63,15 +64,7 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "${pids[@]}" 2>/dev/null || break; sleep 0.1; done
   fi
   # Every mount under the scratch directory, deepest first (ours are proc and dev).
-  local m
-  for m in $(awk -v w="$work/" 'index($2, w) == 1 {print $2}' /proc/self/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" || echo "smoke: could not unmount $m" >&2
-  done
-  if awk -v w="$work/" 'index($2, w) == 1 {found=1} END {exit !found}' /proc/self/mounts; then
-    echo "smoke: mounts left under $work; not deleting it" >&2
-  else
-    rm -rf --one-file-system "$work"
-  fi
+  remove_scratch "$work" smoke
   ((rc != 0)) || step "cleaned up; total ${SECONDS}s"
   exit $rc
 }

@@ -71,6 +71,7 @@ class HelmChartTest {
       metrics:
         port: 9100
       logLevel: debug
+      logFormat: json
       """;
   static final String EXISTING_SECRET_VALUES = """
       registryAuth:
@@ -170,9 +171,11 @@ class HelmChartTest {
   }
 
   @Test
-  void logLevelIsPassedToServeWhenSet() {
-    assertThat(defaults.container("driver").getArgs()).doesNotContain("--log-level");
-    assertThat(custom.container("driver").getArgs()).endsWith("--log-level", "debug");
+  void logLevelAndFormatArePassedToServeWhenSet() {
+    assertThat(defaults.container("driver").getArgs())
+        .doesNotContain("--log-level", "--log-format");
+    assertThat(custom.container("driver").getArgs())
+        .endsWith("--log-level", "debug", "--log-format", "json");
   }
 
   @Test

@@ -1,9 +1,12 @@
 package org.modelpack.csi.volume;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.pull.PullProgress;
+import org.modelpack.csi.pull.PullStart;
 import org.modelpack.csi.volume.NodeOps.Outcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +85,30 @@ final class ObservedOps {
     } catch (RuntimeException e) {
       return "-";
     }
+  }
+
+  /** A publish failed for good (not ABORTED, which means still pulling: reported as progress). */
+  void publishFailed(PublishRequest req, RuntimeException e) {
+    ErrorKind kind = e instanceof DriverException d ? d.kind() : ErrorKind.INTERNAL;
+    if (kind != ErrorKind.ABORTED) {
+      event(new VolumeEvent.Failed(req.pod(), req.volumeId(), req.reference(), kind,
+          e.getMessage()));
+    }
+  }
+
+  /** The volume is served at the request's target; {@code pulled} is null when nothing was. */
+  void mounted(PublishRequest req, long sinceNanos, PullStart pulled) {
+    event(new VolumeEvent.Mounted(req.pod(), req.volumeId(), req.reference(),
+        Duration.ofNanos(System.nanoTime() - sinceNanos), pulled));
+  }
+
+  void pullStarted(PublishRequest req, PullStart planned) {
+    event(new VolumeEvent.PullStarted(req.pod(), req.volumeId(), req.reference(), planned));
+  }
+
+  void pullProgressed(PublishRequest req, PullProgress progress) {
+    event(new VolumeEvent.PullProgressed(req.pod(), req.volumeId(), req.reference(),
+        progress.doneBytes(), progress.totalBytes()));
   }
 
   void event(VolumeEvent event) {

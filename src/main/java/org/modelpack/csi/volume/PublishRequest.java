@@ -5,6 +5,7 @@ import java.util.Map;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.pull.LayerFilter;
+import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.auth.PodSecretCredentials;
 
 /**
@@ -42,6 +43,16 @@ public record PublishRequest(String volumeId, Path targetPath, String reference,
       boolean writable) {
     this(volumeId, targetPath, reference, singleWriter, writable, LayerFilter.NONE, false,
         (PodSecretCredentials) null, null);
+  }
+
+  /** The reference, parsed; INVALID_ARGUMENT naming it when it is not one. */
+  public Reference parsedReference() {
+    try {
+      return Reference.parse(reference);
+    } catch (IllegalArgumentException e) {
+      throw new DriverException(ErrorKind.INVALID_ARGUMENT,
+          "model reference '" + reference + "' is invalid: " + e.getMessage(), e);
+    }
   }
 
   private static PodSecretCredentials podCredentials(Map<String, String> secrets) {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.json.Json;
 import org.slf4j.Logger;
@@ -18,7 +19,8 @@ public final class StatusStore {
   static final String FILE = "status.json";
 
   /** Indented: operators read status files. */
-  private static final ObjectWriter WRITER = Json.mapper().writer(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectWriter WRITER =
+      Json.mapper().writer(SerializationFeature.INDENT_OUTPUT);
 
   /** The status in {@code volumeDir}; an empty or unreadable file counts as absent (as in Go). */
   public Optional<VolumeStatus> read(Path volumeDir) {
@@ -56,6 +58,17 @@ public final class StatusStore {
       }
     } catch (IOException | RuntimeException e) {
       log.debug("cannot record progress in {}: {}", volumeDir, e.getMessage());
+    }
+  }
+
+  /** How many volumes under {@code volumesDir} are mounted at a target or more; 0: unreadable. */
+  int countMounted(Path volumesDir) {
+    try (Stream<Path> list = Files.list(volumesDir)) {
+      return (int) list.filter(Files::isDirectory).map(this::read).flatMap(Optional::stream)
+          .filter(s -> !s.targetPaths().isEmpty()).count();
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot count mounted volumes: {}", e.toString());
+      return 0;
     }
   }
 }

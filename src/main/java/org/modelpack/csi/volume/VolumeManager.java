@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.mount.MountTable;
@@ -96,23 +94,18 @@ public final class VolumeManager implements AutoCloseable {
     try {
       return ops.observe("publish", req.volumeId(), req::reference, () -> publishNow(req));
     } catch (RuntimeException e) {
-      ErrorKind kind = e instanceof DriverException d ? d.kind() : ErrorKind.INTERNAL;
-      if (kind != ErrorKind.ABORTED) { // ABORTED: still pulling, reported as progress
-        ops.event(new VolumeEvent.Failed(req.pod(), req.volumeId(), req.reference(), kind,
-            e.getMessage()));
-      }
+      ops.publishFailed(req, e);
       throw e;
     }
   }
 
   private VolumeStatus publishNow(PublishRequest req) {
     long start = System.nanoTime();
-    Reference reference = parseReference(req.reference());
+    Reference reference = req.parsedReference();
     targets.check(req.targetPath());
     Prepared prepared = locks.withLock(req.volumeId(), () -> prepare(req, reference));
     if (prepared instanceof Prepared.Mounted mounted) {
-      ops.event(new VolumeEvent.Mounted(req.pod(), req.volumeId(), req.reference(),
-          Duration.ofNanos(System.nanoTime() - start), null));
+      ops.mounted(req, start, null);
       return mounted.status();
     }
     PullJob job = ((Prepared.Pulling) prepared).job(); // sealed: the only other outcome
@@ -127,14 +120,12 @@ public final class VolumeManager implements AutoCloseable {
     if (!finished) {
       job.touch(req.targetPath().toString());
       recordProgress(job);
-      ops.event(new VolumeEvent.PullProgressed(req.pod(), req.volumeId(), req.reference(),
-          job.progress.doneBytes(), job.progress.totalBytes()));
+      ops.pullProgressed(req, job.progress);
       throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
           + job.progressMessage());
     }
     VolumeStatus mounted = locks.withLock(req.volumeId(), () -> finish(req, job));
-    ops.event(new VolumeEvent.Mounted(req.pod(), req.volumeId(), req.reference(),
-        Duration.ofNanos(System.nanoTime() - job.startNanos), job.progress.plan().orElse(null)));
+    ops.mounted(req, job.startNanos, job.progress.plan().orElse(null));
     return mounted;
   }
 
@@ -262,8 +253,7 @@ public final class VolumeManager implements AutoCloseable {
       return;
     }
     long start = System.nanoTime();
-    job.progress.onPlanned(planned -> ops.event(new VolumeEvent.PullStarted(req.pod(),
-        req.volumeId(), req.reference(), planned)));
+    job.progress.onPlanned(planned -> ops.pullStarted(req, planned));
     try {
       PullPlan plan = puller.get().withPodCredentials(req.podCredentials(), reference.registry())
           .pull(new VolumePull(reference, req.filter(), req.volumeId(), volumeDir, modelDir,
@@ -333,15 +323,6 @@ public final class VolumeManager implements AutoCloseable {
     }
   }
 
-  private static Reference parseReference(String reference) {
-    try {
-      return Reference.parse(reference);
-    } catch (IllegalArgumentException e) {
-      throw new DriverException(ErrorKind.INVALID_ARGUMENT,
-          "model reference '" + reference + "' is invalid: " + e.getMessage(), e);
-    }
-  }
-
   /** How many volumes have a lock now (held or waited for); for tests. */
   int volumesWithLocks() {
     return locks.size();
@@ -365,14 +346,7 @@ public final class VolumeManager implements AutoCloseable {
    * status.json, so it is for a scrape, not for a hot path.
    */
   public int mountedVolumes() {
-    try (Stream<Path> list = Files.list(volumesDir)) {
-      return (int) list.filter(Files::isDirectory)
-          .map(statuses::read).flatMap(Optional::stream)
-          .filter(s -> !s.targetPaths().isEmpty()).count();
-    } catch (IOException | RuntimeException e) {
-      log.debug("cannot count mounted volumes: {}", e.toString());
-      return 0;
-    }
+    return statuses.countMounted(volumesDir);
   }
 
   /** Cancels every running pull at once, then waits for each to clean up. */

@@ -36,12 +36,12 @@ final class ObservedOps {
 
   /**
    * Runs a publish or unpublish ({@code verb}), reports it as {@link #opName} and logs one line
-   * with the volume, the reference ({@code reference} is read before the call, "-" when it
-   * cannot be), the outcome and the time taken; a failure's line carries its error.
+   * with the volume, the reference ({@code reference} is read after the call, so a call can
+   * supply what it read anyway; "-" when it cannot be), the outcome and the time taken; a
+   * failure's line carries its error.
    */
   <T> T observe(String verb, String volumeId, Supplier<String> reference, Supplier<T> call) {
     long start = System.nanoTime();
-    String ref = referenceOrDash(reference);
     Outcome outcome = Outcome.FAILED;
     String error = "";
     try {
@@ -61,7 +61,7 @@ final class ObservedOps {
       long nanos = System.nanoTime() - start;
       record(opName(verb, volumeId), outcome, nanos);
       String line = "{} volume={} reference={} outcome={} time_ms={}{}";
-      Object[] args = {verb, volumeId, ref, outcome.name().toLowerCase(Locale.ROOT),
+      Object[] args = {verb, volumeId, referenceOrDash(reference), outcome.name().toLowerCase(Locale.ROOT),
           nanos / 1_000_000, error};
       if (outcome == Outcome.FAILED) {
         log.warn(line, args);

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
@@ -144,12 +145,13 @@ public final class VolumeManager implements AutoCloseable {
    * the unpublish of a target that asked for it.
    */
   public void unpublish(String volumeId, Path target) {
-    ops.observe("unpublish", volumeId,
-        () -> statuses.read(volumeDir(volumeId)).map(VolumeStatus::reference).orElse(null),
-        () -> unpublishNow(volumeId, target));
+    // The reference for the log line comes from the status the unpublish reads anyway.
+    AtomicReference<String> reference = new AtomicReference<>();
+    ops.observe("unpublish", volumeId, reference::get,
+        () -> unpublishNow(volumeId, target, reference));
   }
 
-  private void unpublishNow(String volumeId, Path target) {
+  private void unpublishNow(String volumeId, Path target, AtomicReference<String> reference) {
     locks.withLock(volumeId, () -> {
       PullJob job = jobs.get(volumeId);
       boolean pullForThisTarget = job != null && job.askedFor(target.toString());
@@ -162,6 +164,7 @@ public final class VolumeManager implements AutoCloseable {
       }
       Path volumeDir = volumeDir(volumeId);
       Optional<VolumeStatus> status = statuses.read(volumeDir);
+      status.ifPresent(s -> reference.set(s.reference()));
       Optional<List<String>> remaining = targets.unmount(volumeId, volumeDir.resolve(MODEL_DIR),
           target, status);
       // Unused once its last target is gone, or when the pull this target asked for (finished

@@ -2,6 +2,7 @@ package org.modelpack.csi.events;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.util.function.LongSupplier;
 import org.modelpack.csi.volume.NodeOps;
@@ -18,6 +19,7 @@ public final class PodEvents implements NodeOps, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PodEvents.class);
   /** Set by Kubernetes in every container of a pod: the driver runs in a cluster. */
   static final String IN_CLUSTER_ENV = "KUBERNETES_SERVICE_HOST";
+  private static final String IN_CLUSTER_PORT_ENV = "KUBERNETES_SERVICE_PORT";
   /** A slow API server holds the sender, never a publish; still, give up on a call soon. */
   private static final int REQUEST_TIMEOUT_MS = 10_000;
 
@@ -42,19 +44,22 @@ public final class PodEvents implements NodeOps, AutoCloseable {
       log.info("not in a cluster ({} unset): no Kubernetes Events", IN_CLUSTER_ENV);
       return OFF;
     }
-    try {
-      Config config = new ConfigBuilder(Config.autoConfigure(null))
-          .withRequestTimeout(REQUEST_TIMEOUT_MS).withConnectionTimeout(REQUEST_TIMEOUT_MS)
-          .withRequestRetryBackoffLimit(1).build();
-      KubeEventSink sink = new KubeEventSink(new KubernetesClientBuilder().withConfig(config)
-          .build(), component, host);
-      log.info("Kubernetes Events on published pods through {}", config.getMasterUrl());
-      return sendingTo(sink, EventSender.DEFAULT_CAPACITY, System::nanoTime);
-    } catch (RuntimeException e) {
-      // Events are for people: a client that cannot be made must not stop the node serving.
-      log.warn("no Kubernetes Events: cannot configure a client: {}", e.toString());
-      return OFF;
-    }
+    KubeEventSink sink = KubeEventSink.connectingOnFirstEvent(PodEvents::inClusterClient,
+        component, host);
+    log.info("Kubernetes Events on published pods through the API server at {}:{}",
+        System.getenv(IN_CLUSTER_ENV), System.getenv(IN_CLUSTER_PORT_ENV));
+    return sendingTo(sink, EventSender.DEFAULT_CAPACITY, System::nanoTime);
+  }
+
+  /**
+   * The client, with the ServiceAccount's token and CA. A client that cannot be made fails the
+   * event being sent (counted and logged), never the node; the next event tries again.
+   */
+  private static KubernetesClient inClusterClient() {
+    Config config = new ConfigBuilder(Config.autoConfigure(null))
+        .withRequestTimeout(REQUEST_TIMEOUT_MS).withConnectionTimeout(REQUEST_TIMEOUT_MS)
+        .withRequestRetryBackoffLimit(1).build();
+    return new KubernetesClientBuilder().withConfig(config).build();
   }
 
   /**

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.modelpack.csi.error.ErrorKind;
@@ -61,6 +63,30 @@ class PodEventsTest {
         .orElseThrow();
     assertThat(failed.getType()).isEqualTo("Warning");
     assertThat(failed.getMessage()).contains("NOT_FOUND", "manifest unknown");
+  }
+
+  @Test
+  void theClientIsMadeOnTheFirstEventAndMadeAgainWhenItCouldNotBe() {
+    AtomicInteger made = new AtomicInteger();
+    PodRef pod = new PodRef("lazy", "inference-1", "");
+    try (PodEvents events = PodEvents.sendingTo(KubeEventSink.connectingOnFirstEvent(() -> {
+      if (made.incrementAndGet() == 1) {
+        throw new KubernetesClientException("no service account token yet");
+      }
+      return new KubernetesClientBuilder().withConfig(client.getConfiguration()).build();
+    }, "c", "n"), 8, System::nanoTime)) {
+      assertThat(made).hasValue(0); // an idle node never makes a client
+
+      events.event(started(pod));
+      await().atMost(Duration.ofSeconds(20)).until(() -> events.failed() == 1);
+      events.event(started(pod));
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+          client.v1().events().inNamespace("lazy").list().getItems()).hasSize(1));
+      events.event(started(pod));
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+          client.v1().events().inNamespace("lazy").list().getItems()).hasSize(2));
+      assertThat(made).hasValue(2); // made once it worked, then kept
+    }
   }
 
   @Test

@@ -1,6 +1,5 @@
 package org.modelpack.csi.metrics;
 
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.util.function.BooleanSupplier;
@@ -76,7 +75,7 @@ public final class DriverMetrics {
     ReadAtScrape readings = new ReadAtScrape(registry);
     NodeGauges.register(readings, store, volumes, ready);
     StoreMetrics.register(readings, store);
-    JvmMetrics.builder().register(registry);
+    JvmCollectors.register(registry);
     MetricsServer server = MetricsServer.start(address, registry, ready);
     store.stats().listen(nodeOps);
     return () -> {

@@ -125,7 +125,9 @@ public final class NodePlugin implements AutoCloseable {
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
     DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr())
-        .countDroppedEvents(events::dropped);
+        .countDroppedEvents(events::dropped)
+        .countRegistryRetries(registry.stats())
+        .storeBudget(config.cache().maxSizeBytes());
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),

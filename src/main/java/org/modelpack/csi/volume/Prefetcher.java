@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -84,7 +85,13 @@ public final class Prefetcher implements AutoCloseable {
       return new Prefetch(reference, filter);
     });
     if (started[0]) {
-      threads.execute(() -> run(p, parsed, key));
+      try {
+        threads.execute(() -> run(p, parsed, key));
+      } catch (RejectedExecutionException e) {
+        running.remove(key, p);
+        throw new DriverException(ErrorKind.UNAVAILABLE, "the driver is stopping; prefetch of "
+            + reference + " was not started", e);
+      }
     }
     return new Joined(p, !started[0]);
   }

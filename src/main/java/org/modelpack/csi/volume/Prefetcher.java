@@ -2,6 +2,7 @@ package org.modelpack.csi.volume;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,14 +55,15 @@ public final class Prefetcher implements AutoCloseable {
   }
 
   /**
-   * The prefetcher working in {@code dir} (its own, inside root_dir); what a previous process
-   * left there is removed first.
+   * The prefetcher working in {@code dir} (its own, inside root_dir; made by the first
+   * prefetch, so a node that never prefetches has none); what a previous process left there is
+   * removed first.
    */
   public static Prefetcher open(Path dir, Supplier<ModelPuller> puller) throws IOException {
-    if (Files.exists(dir)) {
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       FileTrees.delete(dir);
     }
-    return new Prefetcher(Dirs.own(dir, Dirs.PRIVATE), puller);
+    return new Prefetcher(dir, puller);
   }
 
   /**
@@ -106,6 +108,7 @@ public final class Prefetcher implements AutoCloseable {
     ModelPuller pull = puller.get();
     long start = System.nanoTime();
     try {
+      Dirs.own(dir, Dirs.PRIVATE);
       Dirs.create(volumeDir, Dirs.PRIVATE);
       PullPlan plan = pull.pull(new VolumePull(reference, p.filter(), volumeId, volumeDir,
           volumeDir.resolve("model"), false, false), p.progress());

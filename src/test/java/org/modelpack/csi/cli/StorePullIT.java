@@ -86,7 +86,11 @@ class StorePullIT extends NodesWithRegistry {
     return node.csi.storeAdmin().listEntries(ListEntriesRequest.getDefaultInstance());
   }
 
+  /** Entries below {@code dir}; 0 when it does not exist. */
   private static long filesUnder(Path dir) throws Exception {
+    if (!Files.exists(dir)) {
+      return 0;
+    }
     try (Stream<Path> s = Files.walk(dir)) {
       return s.filter(p -> !p.equals(dir)).count();
     }

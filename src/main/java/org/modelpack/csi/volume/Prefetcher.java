@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -140,11 +139,6 @@ public final class Prefetcher implements AutoCloseable {
     }
     puller.get().release(volumeId);
     running.remove(key, p);
-  }
-
-  /** Prefetches running now. */
-  public List<Prefetch> running() {
-    return List.copyOf(running.values());
   }
 
   /** Interrupts every prefetch and waits a little for each to clean up. */

@@ -22,8 +22,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "store", mixinStandardHelpOptions = true,
-    description = "Inspect and evict the node's layer store (through the running driver).",
-    subcommands = {StoreCommand.ListCommand.class, StoreCommand.EvictCommand.class})
+    description = "Inspect, evict and prefetch the node's layer store (through the running "
+        + "driver).",
+    subcommands = {StoreCommand.ListCommand.class, StoreCommand.EvictCommand.class,
+        StorePullCommand.class})
 final class StoreCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -26,7 +26,8 @@ public final class GrpcErrors {
 
   private GrpcErrors() {}
 
-  static Status toStatus(Throwable e) {
+  /** The status a call failing with {@code e} answers with (for streaming calls). */
+  public static Status toStatus(Throwable e) {
     Status status;
     if (e instanceof DriverException d) {
       status = Status.fromCode(Status.Code.valueOf(d.kind().name())).withDescription(d.getMessage());

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.modelpack.csi.config.MetricsAddress;
+import org.modelpack.csi.registry.RegistryStats;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreStats;
 import org.modelpack.csi.volume.NodeOps;
@@ -58,6 +59,31 @@ public final class DriverMetrics {
       new ReadAtScrape(registry).counter("model_csi_events_dropped",
           "Kubernetes Events on pods dropped because the API server did not keep up.",
           dropped::getAsLong);
+    }
+    return this;
+  }
+
+  /**
+   * {@code model_csi_registry_retries_total{cause}} and {@code _resumes_total{cause}}, read at
+   * scrape from the registry client's own counters.
+   */
+  public DriverMetrics countRegistryRetries(RegistryStats stats) {
+    if (registry != null) {
+      RegistryMetrics.register(registry, stats);
+    }
+    return this;
+  }
+
+  /**
+   * {@code model_csi_store_budget_bytes}: the store's size budget ({@code cache.max_size}), for
+   * plotting the store's size against it. No sample when there is no budget ({@code
+   * budgetBytes} 0; the budget is read once at start): a line at 0 would read as "keep nothing".
+   */
+  public DriverMetrics storeBudget(long budgetBytes) {
+    if (registry != null && budgetBytes > 0) {
+      new ReadAtScrape(registry).gauge(StoreMetrics.PREFIX + "budget_bytes",
+          "The layer store's size budget (cache.max_size); absent when unlimited.",
+          () -> budgetBytes);
     }
     return this;
   }

@@ -47,6 +47,8 @@ final class BlobRange {
   private final boolean part;
   private final Retrier retrier;
   private final BooleanSupplier aborted;
+  /** Why the transfer last broke with bytes kept, until a 206 resumes it; else null. */
+  private RetryCause broken;
   /** Next blob offset to fetch; written by one thread, read by the in-order hasher. */
   private volatile long pos;
 
@@ -158,6 +160,8 @@ final class BlobRange {
       }
       return blob.size() + 1; // one extra byte proves the body is too long
     }
+    RetryCause resuming = broken;
+    broken = null;
     if (status == 206 && asked) {
       long[] cr = contentRange(resp.headers().firstValue("Content-Range").orElse(null));
       if (cr != null && cr[2] >= 0 && cr[2] != blob.size()) {
@@ -172,10 +176,13 @@ final class BlobRange {
         String why = "206 with Content-Range '"
             + resp.headers().firstValue("Content-Range").orElse("") + "' for a request from "
             + pos;
-        if (retrier.failedTry(why, null)) {
+        if (retrier.failedTry(RetryCause.BAD_RANGE, why, null)) {
           return accept(request());
         }
         throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": " + why);
+      }
+      if (resuming != null) {
+        retrier.stats().resumed(resuming);
       }
       return cr[1] + 1;
     }
@@ -206,7 +213,7 @@ final class BlobRange {
       try {
         n = in.read(buf, 0, (int) Math.min(buf.length, limit - pos));
       } catch (IOException e) {
-        return broke(e.toString());
+        return broke(RetryCause.ofBody(e), e.toString());
       }
       if (n < 0) {
         break;
@@ -228,15 +235,16 @@ final class BlobRange {
       return true;
     }
     if (pos < limit) {
-      return broke("connection closed early");
+      return broke(RetryCause.CLOSED_EARLY, "connection closed early");
     }
     return false; // a shorter 206 than asked for: ask for the rest
   }
 
-  private boolean broke(String why) throws RegistryException {
+  private boolean broke(RetryCause cause, String why) throws RegistryException {
     String message = "transfer broke after " + (pos - start) + " of " + (end - start)
         + " bytes" + (part ? " of the range from " + start : "") + " (" + why + ")";
-    if (retrier.failedTry(message, null)) {
+    if (retrier.failedTry(cause, message, null)) {
+      broken = pos > start ? cause : null;
       return false;
     }
     throw new RegistryException(Kind.UNAVAILABLE, blob.subject() + ": " + message);

@@ -33,12 +33,15 @@ final class RegistryAccess implements AutoCloseable {
   private final boolean ownsExecutor;
   private final HttpClient http;
   private final RegistryTransport transport;
+  /** Shared by the accesses derived from this one (other credentials, no retries). */
+  private final RegistryStats stats;
   private final Map<String, String> schemeByRegistry = new ConcurrentHashMap<>();
 
   private RegistryAccess(RegistrySettings settings, DockerConfigCredentials nodeCredentials,
       CredentialStore credentials, Sleeper sleeper, ExecutorService executor, HttpClient http,
-      boolean ownsExecutor) {
+      boolean ownsExecutor, RegistryStats stats) {
     this.settings = settings;
+    this.stats = stats;
     this.nodeCredentials = nodeCredentials;
     this.credentials = credentials;
     this.sleeper = sleeper;
@@ -52,7 +55,7 @@ final class RegistryAccess implements AutoCloseable {
             : new Proxy(Proxy.Type.HTTP, settings.proxyAddress()),
         settings.connectTimeout(), settings.stallTimeout(),
         new Retrier.Timing(settings.retry(), sleeper, Clock.systemUTC(),
-            () -> ThreadLocalRandom.current().nextDouble()));
+            () -> ThreadLocalRandom.current().nextDouble(), stats));
   }
 
   /** Access with the node's credentials and threads of its own, released by {@link #close}. */
@@ -70,20 +73,21 @@ final class RegistryAccess implements AutoCloseable {
       http.proxy(ProxySelector.of(settings.proxyAddress()));
     }
     return new RegistryAccess(settings, nodeCredentials, nodeCredentials, sleeper, executor,
-        http.build(), true);
+        http.build(), true, new RegistryStats());
   }
 
   /** The same access authenticating with {@code credentials}. */
   RegistryAccess withCredentials(CredentialStore credentials) {
     return new RegistryAccess(settings, nodeCredentials, credentials, sleeper, executor, http,
-        false);
+        false, stats);
   }
 
   /** The same access making one attempt per request. */
   RegistryAccess withoutRetries() {
     RetryPolicy retry = settings.retry();
     return new RegistryAccess(settings.withRetry(new RetryPolicy(1, retry.initialBackoff(),
-        retry.maxBackoff())), nodeCredentials, credentials, sleeper, executor, http, false);
+        retry.maxBackoff())), nodeCredentials, credentials, sleeper, executor, http, false,
+        stats);
   }
 
   RegistrySettings settings() {
@@ -102,6 +106,10 @@ final class RegistryAccess implements AutoCloseable {
   /** The client's threads, also for the parts of a parallel download. */
   ExecutorService executor() {
     return executor;
+  }
+
+  RegistryStats stats() {
+    return stats;
   }
 
   RegistryTransport transport() {

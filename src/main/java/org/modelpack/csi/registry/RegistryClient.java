@@ -53,6 +53,11 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   /** The node's own credentials, for a pod's to fall back on. */
+  /** Retries and resumes of this client and those derived from it, by cause. */
+  public RegistryStats stats() {
+    return access.stats();
+  }
+
   public CredentialStore nodeCredentials() {
     return access.nodeCredentials();
   }

@@ -107,7 +107,7 @@ final class RegistryTransport {
       } catch (RegistryException e) {
         throw e;
       } catch (IOException e) {
-        if (call.idempotent() && retrier.failedTry("cannot reach "
+        if (call.idempotent() && retrier.failedTry(RetryCause.ofRequest(e), "cannot reach "
             + call.uri().getAuthority() + " (" + e + ")", null)) {
           continue;
         }
@@ -136,7 +136,8 @@ final class RegistryTransport {
       if ((status >= 500 || status == 429) && call.idempotent()) {
         String retryAfter = resp.headers().firstValue("Retry-After").orElse(null);
         byte[] errorBody = readQuietly(resp);
-        if (retrier.failedTry("got HTTP " + status, retryAfter)) {
+        if (retrier.failedTry(status == 429 ? RetryCause.HTTP_429 : RetryCause.HTTP_5XX,
+            "got HTTP " + status, retryAfter)) {
           continue;
         }
         // The budget is spent: hand the last answer back for the caller's error message.

@@ -18,7 +18,13 @@ final class Retrier {
   private static final Logger LOG = LoggerFactory.getLogger(Retrier.class);
 
   /** What a {@link Retrier} needs from its client; shared by all its operations. */
-  record Timing(RetryPolicy policy, Sleeper sleeper, Clock clock, DoubleSupplier random) {
+  record Timing(RetryPolicy policy, Sleeper sleeper, Clock clock, DoubleSupplier random,
+      RegistryStats stats) {
+    /** Counting into a {@link RegistryStats} nobody reads. */
+    Timing(RetryPolicy policy, Sleeper sleeper, Clock clock, DoubleSupplier random) {
+      this(policy, sleeper, clock, random, new RegistryStats());
+    }
+
     static Timing system(RetryPolicy policy) {
       return new Timing(policy, Sleeper.SYSTEM, Clock.systemUTC(),
           () -> ThreadLocalRandom.current().nextDouble());
@@ -79,6 +85,23 @@ final class Retrier {
           + "retry after: " + why, e);
     }
     return true;
+  }
+
+  /**
+   * As {@link #failedTry(String, String)}, counting a retry for {@code cause} when there is
+   * one.
+   */
+  boolean failedTry(RetryCause cause, String why, String retryAfter) throws RegistryException {
+    boolean again = failedTry(why, retryAfter);
+    if (again) {
+      timing.stats().retried(cause);
+    }
+    return again;
+  }
+
+  /** Where this operation's retries and resumes are counted. */
+  RegistryStats stats() {
+    return timing.stats();
   }
 
   int failures() {

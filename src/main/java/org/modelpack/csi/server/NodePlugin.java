@@ -31,6 +31,7 @@ import org.modelpack.csi.store.ExpansionLimits;
 import org.modelpack.csi.store.LayerStore;
 import org.modelpack.csi.store.StoreLayout;
 import org.modelpack.csi.volume.NodeOps;
+import org.modelpack.csi.volume.Prefetcher;
 import org.modelpack.csi.volume.TargetGuard;
 import org.modelpack.csi.volume.VolumeManager;
 import org.modelpack.csi.volume.VolumeSettings;
@@ -40,18 +41,21 @@ import org.slf4j.LoggerFactory;
 /** Wires the node plugin together from a config and serves CSI until closed. */
 public final class NodePlugin implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodePlugin.class);
+  /** The internal volumes of node prefetches, inside root_dir (docs/decisions/1141). */
+  static final String PREFETCH_DIR = "prefetch";
 
   private final DriverConfig config;
   private final RegistryClient registry;
   private final LayerStore store;
   private final VolumeManager volumes;
+  private final Prefetcher prefetcher;
   private final CsiServer server;
   private final DriverMetrics.Serving metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, CsiServer server, DriverMetrics.Serving metrics,
+      VolumeManager volumes, Prefetcher prefetcher, CsiServer server, DriverMetrics.Serving metrics,
       List<AutoCloseable> locks) {
     this.locks = locks;
     this.metrics = metrics;
@@ -59,6 +63,7 @@ public final class NodePlugin implements AutoCloseable {
     this.registry = registry;
     this.store = store;
     this.volumes = volumes;
+    this.prefetcher = prefetcher;
     this.server = server;
   }
 
@@ -120,18 +125,21 @@ public final class NodePlugin implements AutoCloseable {
         config.pull().concurrency(), Clock.systemUTC(), new DiskQuota(store,
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
     DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr())
-        .countDroppedEvents(events::dropped);
+        .countDroppedEvents(events::dropped)
+        .countRegistryRetries(registry.stats())
+        .storeBudget(config.cache().maxSizeBytes());
     VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
         new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
         NodeOps.both(driverMetrics.nodeOps(), events));
     // The store was rebuilt above, before the socket opens: Probe only ever sees a store that is
     // ready, and answers for the disks (docs/decisions/1040-health.md).
+    Prefetcher prefetcher = Prefetcher.open(root.resolve(PREFETCH_DIR), () -> puller);
     BooleanSupplier ready = new WritableRoot(stagingDir, List.of(volumesDir, storeDir));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(), ready),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
-        new StoreAdminService(store),
+        new StoreAdminService(store, prefetcher),
         new VolumeAdminService(volumes));
     DriverMetrics.Serving metrics = DriverMetrics.Serving.NOTHING;
     CsiServer server;
@@ -140,12 +148,12 @@ public final class NodePlugin implements AutoCloseable {
       server = CsiServer.start(config.csiEndpoint(), services);
     } catch (IOException | RuntimeException e) {
       // A port or socket that cannot be had stops the start: release what is already open.
-      closeQuietly(List.of(metrics, volumes, store, registry));
+      closeQuietly(List.of(metrics, prefetcher, volumes, store, registry));
       throw e;
     }
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, store, volumes, server, metrics, locks);
+    return new NodePlugin(config, registry, store, volumes, prefetcher, server, metrics, locks);
   }
 
   private static void closeQuietly(List<AutoCloseable> closeables) {
@@ -178,6 +186,7 @@ public final class NodePlugin implements AutoCloseable {
   public void close() {
     server.close();
     metrics.close();
+    prefetcher.close();
     volumes.close();
     store.close();
     registry.close();

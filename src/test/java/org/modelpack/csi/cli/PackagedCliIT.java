@@ -97,6 +97,39 @@ class PackagedCliIT {
     assertThat(lines.get(lines.size() - 1)).endsWith(" - stopped");
   }
 
+  @Test
+  void storePullWarmsThePackagedDriversStoreWithProgressLines() throws Exception {
+    registry = RegistryServer.start(tmp.resolve("registry"));
+    PushedArtifact a;
+    try (RegistryClient pusher = new RegistryClient(RegistrySettings.defaults()
+        .withDockerConfigDir(tmp.resolve("docker")))) {
+      a = ModelArtifactBuilder.create(tmp.resolve("artifact"))
+          .rawFile("model.safetensors", 3 << 20, 11)
+          .push(pusher, Reference.parse(registry.host() + "/models/warm:v1"));
+    }
+    proxy = FaultProxy.start(registry.host());
+    proxy.inject(FaultProxy.on("sha256:" + a.file("model.safetensors").sha256())
+        .stallAfter(1 << 20));
+    String endpoint = "unix://" + startDriver(tmp.resolve("driver.log"));
+    String reference = proxy.host() + "/models/warm:v1";
+
+    CliRun pull = CliRun.ofJar("store", "pull", "--endpoint", endpoint, reference);
+
+    assertThat(pull.exitCode()).as("%s", pull).isZero();
+    assertThat(pull.err()).isEmpty();
+    assertThat(pull.out().lines().toList())
+        .anyMatch(l -> l.startsWith(reference + ": pulling ") && l.contains(" of 3.0 MiB ("))
+        .contains(reference + ": pulled 3.0 MiB")
+        .last().asString().startsWith("prefetched " + reference + " (" + a.manifestDigest()
+            + ", 1 layers, 0 already on the node) in ");
+    CliRun list = CliRun.ofJar("store", "list", "--endpoint", endpoint);
+    assertThat(list.out().lines().toList())
+        .anyMatch(l -> l.startsWith("sha256:" + a.file("model.safetensors").sha256())
+            && l.endsWith(" -"));
+    CliRun.ofJar("store", "pull", "--endpoint", endpoint, registry.host() + "/models/absent:v1")
+        .failedWithOneLine(1, "store pull", "NOT_FOUND: ", "models/absent:v1", "not found");
+  }
+
   private Path startDriver(Path log) throws Exception {
     Path root = tmp.resolve("root");
     Path config = Files.writeString(tmp.resolve("driver.yaml"), """

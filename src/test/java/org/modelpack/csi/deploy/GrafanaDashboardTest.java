@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.config.MetricsAddress;
 import org.modelpack.csi.metrics.DriverMetrics;
+import org.modelpack.csi.registry.RegistryStats;
 import org.modelpack.csi.server.NodePlugin;
 import org.modelpack.csi.store.StoreStats;
 import org.modelpack.csi.volume.NodeOps;
@@ -67,7 +68,8 @@ class GrafanaDashboardTest {
         """.formatted(root, root)));
     int port = freePort();
     DriverMetrics metrics = DriverMetrics.create(
-        MetricsAddress.parse("tcp://127.0.0.1:" + port, null));
+        MetricsAddress.parse("tcp://127.0.0.1:" + port, null))
+        .countRegistryRetries(new RegistryStats()).storeBudget(10L << 30);
     serving = metrics.serve(node.store(), node.volumes(), () -> true);
     NodeOps ops = metrics.nodeOps();
     ops.record("publish_dynamic_volume", Outcome.SUCCEEDED, 2_000_000_000L);
@@ -112,7 +114,8 @@ class GrafanaDashboardTest {
         "model_csi_store_layer_misses_total", "model_csi_store_layer_joins_total",
         "model_csi_store_dedup_saved_bytes_total", "model_csi_store_size_bytes",
         "model_csi_node_op_latency_in_seconds_bucket", "model_csi_node_op_failed",
-        "model_csi_node_pull_op_latency_in_seconds_bucket");
+        "model_csi_node_pull_op_latency_in_seconds_bucket", "model_csi_store_budget_bytes",
+        "model_csi_registry_retries_total", "model_csi_registry_resumes_total");
     assertThat(DashboardQueries.of(dashboard)).extracting(DashboardQueries.Query::where)
         .as("the collapsed JVM row's panels are read too").anyMatch(w -> w.contains("JVM heap"));
   }
@@ -168,10 +171,8 @@ class GrafanaDashboardTest {
       assertThat(p.at("/datasource/uid").asText()).isEqualTo(DATASOURCE);
       assertThat(p.path("targets")).allSatisfy(t -> {
         assertThat(t.at("/datasource/uid").asText()).isEqualTo(DATASOURCE);
-        if (!t.path("expr").asText().startsWith("vector($budget)")) {
-          assertThat(t.path("expr").asText()).as(p.path("title").asText())
-              .contains("instance=~\"$instance\"");
-        }
+        assertThat(t.path("expr").asText()).as(p.path("title").asText())
+            .contains("instance=~\"$instance\"");
       });
     });
     assertThat(dashboard.findValuesAsText("uid")).filteredOn(u -> !u.equals(DATASOURCE))

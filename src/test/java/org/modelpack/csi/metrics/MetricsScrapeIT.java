@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.server.NodePlugin;
+import org.modelpack.csi.testing.FaultProxy;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
@@ -54,6 +55,8 @@ class MetricsScrapeIT extends NodesWithRegistry {
     assertThat(before.value("model_csi_events_dropped_total")).as("no API server, no events")
         .hasValue(0);
     assertThat(before.hasFamily("jvm_memory_used_bytes")).isTrue();
+    assertThat(before.value("model_csi_store_budget_bytes")).as("no cache.max_size, no budget")
+        .isEmpty();
 
     node.csi.node().nodePublishVolume(publish("cold", target("cold"),
         model.reference().toString()).build());
@@ -99,6 +102,71 @@ class MetricsScrapeIT extends NodesWithRegistry {
         .isEqualTo(1);
     assertThat(after.value("model_csi_node_mounted_inline_models")).hasValue(1);
   }
+
+  /**
+   * A registry behind a fault proxy that answers one layer 503, one 429, resets the connection of
+   * one before answering, closes one's body early and stalls one's: each is one retry of its
+   * cause, and the two breaks with bytes kept are resumes; the budget is the config's.
+   */
+  @Test
+  void registryFaultsAreCountedAsRetriesAndResumesByCause() throws Exception {
+    // One fault a layer: the proxy fires every rule matching a request at once.
+    PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("artifact-faults"))
+        .rawFile("unavailable.bin", 100_000, 21).rawFile("throttled.bin", 100_000, 22)
+        .rawFile("reset.bin", 100_000, 23).rawFile("closed-early.bin", 2 << 20, 24)
+        .rawFile("stalled.bin", 2 << 20, 25)
+        .push(pusher, ref("models/faults:v1"));
+    FaultProxy proxy = closeAfterTest(FaultProxy.start(registry.host()));
+    proxy.inject(FaultProxy.on(digestOf(model, "unavailable.bin")).status(503))
+        .inject(FaultProxy.on(digestOf(model, "throttled.bin")).tooManyRequests("0"))
+        // Twice: the JDK's HttpURLConnection repeats a GET the server reset once by itself.
+        .inject(FaultProxy.on(digestOf(model, "reset.bin")).times(2).resetBeforeAnswer())
+        .inject(FaultProxy.on(digestOf(model, "closed-early.bin")).truncateAfter(1 << 20))
+        .inject(FaultProxy.on(digestOf(model, "stalled.bin")).stallAfter(512 << 10));
+    int port = freePort();
+    TestNode node = closeAfterTest(TestNode.start(tmp.resolve("root-faults"), tmp, """
+        metrics_addr: tcp://127.0.0.1:%d
+        pull_config:
+          docker_config_dir: %s
+          stall_timeout: 1s
+          retry_initial_backoff: 10ms
+        cache:
+          max_size: 1GiB
+          high_watermark: 100
+          low_watermark: 100
+        """.formatted(port, tmp.resolve("no-docker-config"))));
+    URI metrics = URI.create("http://127.0.0.1:" + port + "/metrics");
+    Scrape before = Scrape.of(metrics);
+    for (String cause : CAUSES) {
+      assertThat(before.value(RETRIES.formatted(cause))).as(cause).hasValue(0);
+      assertThat(before.value(RESUMES.formatted(cause))).as(cause).hasValue(0);
+    }
+    assertThat(before.value("model_csi_store_budget_bytes")).hasValue(1L << 30);
+
+    node.csi.node().nodePublishVolume(publish("faults", target("faults"),
+        proxy.host() + "/models/faults:v1").build());
+
+    Scrape after = Scrape.of(metrics);
+    Map<String, Integer> retries = Map.of("http_5xx", 1, "http_429", 1, "reset", 1,
+        "closed_early", 1, "stall", 1);
+    Map<String, Integer> resumes = Map.of("closed_early", 1, "stall", 1);
+    for (String cause : CAUSES) {
+      assertThat(after.value(RETRIES.formatted(cause))).as("retries " + cause)
+          .hasValue(retries.getOrDefault(cause, 0));
+      assertThat(after.value(RESUMES.formatted(cause))).as("resumes " + cause)
+          .hasValue(resumes.getOrDefault(cause, 0));
+    }
+    node.csi.node().nodeUnpublishVolume(unpublish("faults", target("faults")));
+  }
+
+  private static String digestOf(PushedArtifact model, String file) {
+    return "sha256:" + model.file(file).sha256();
+  }
+
+  private static final String RETRIES = "model_csi_registry_retries_total{cause=\"%s\"}";
+  private static final String RESUMES = "model_csi_registry_resumes_total{cause=\"%s\"}";
+  private static final List<String> CAUSES = List.of("http_5xx", "http_429", "connect",
+      "timeout", "reset", "stall", "closed_early", "bad_range");
 
   @Test
   void failedPublishIsCountedAsFailedNotSucceeded() throws Exception {

@@ -3,9 +3,7 @@ package org.modelpack.csi.volume;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import org.modelpack.csi.concurrent.Futures;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.pull.LayerFilter;
@@ -49,14 +47,7 @@ public final class Prefetch {
 
   /** Waits up to {@code wait}; true once the prefetch has ended, either way. */
   public boolean await(Duration wait) throws InterruptedException {
-    try {
-      result.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      return false;
-    } catch (ExecutionException e) {
-      return true;
-    }
-    return true;
+    return Futures.endedWithin(result, wait);
   }
 
   /** What was pulled, or the pull's error. Only call once {@link #await} said it ended. */

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.modelpack.csi.concurrent.Futures;
 import org.modelpack.csi.config.ByteSize;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
@@ -87,14 +88,7 @@ final class PullJob {
 
   /** Waits up to {@code wait}; true when the pull has finished (either way). */
   boolean await(Duration wait) throws InterruptedException {
-    try {
-      result.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      return false;
-    } catch (ExecutionException e) {
-      return true;
-    }
-    return true;
+    return Futures.endedWithin(result, wait);
   }
 
   /** The pulled volume's status, or the pull's error. Only call once {@link #isDone()}. */

@@ -46,6 +46,7 @@ public final class VolumeManager implements AutoCloseable {
   private final PullJobs jobs;
   private final OrphanReaper reaper;
   private final ObservedOps ops;
+  private final StagedVolumes staged;
 
   /**
    * @param volumesDir a real path: volumes are matched against the mount table by it
@@ -69,6 +70,12 @@ public final class VolumeManager implements AutoCloseable {
     this.settings = settings;
     this.jobs = new PullJobs(clock);
     this.reaper = OrphanReaper.start(jobs, locks, settings.orphanTimeout(), this::removeVolume);
+    this.staged = new StagedVolumes(this::volumeDir, locks, statuses, targets, mounter);
+  }
+
+  /** What staging adds: publishing a staged volume at a pod's target, its usage. */
+  public StagedVolumes staged() {
+    return staged;
   }
 
   public Path volumeDir(String volumeId) {

@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the lifecycle of inline volumes: pull the model into {@code <root>/volumes/<id>/model},
- * bind-mount it at each target, and remove everything when the last target goes.
+ * Owns the lifecycle of volumes (inline, and PVCs, whose staging path is one more target; see
+ * {@link StagedVolumes}): pull the model into {@code <root>/volumes/<id>/model}, bind-mount it
+ * at each target, and remove everything when the last target goes.
  *
  * <p>Pulls run in the background and outlive the RPC that started them: a publish waits up to
  * {@link VolumeSettings#publishWait()} and otherwise answers ABORTED with the progress; kubelet's
@@ -51,13 +52,8 @@ public final class VolumeManager implements AutoCloseable {
   /**
    * @param volumesDir a real path: volumes are matched against the mount table by it
    * @param guard which targets may be mounted at
+   * @param ops told of publishes, unpublishes and pulls ({@link NodeOps#NONE} for nobody)
    */
-  public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
-      TargetGuard guard, Clock clock, VolumeSettings settings) {
-    this(volumesDir, puller, mounter, guard, clock, settings, NodeOps.NONE);
-  }
-
-  /** As above, reporting publishes, unpublishes and pulls to {@code ops}. */
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
       TargetGuard guard, Clock clock, VolumeSettings settings, NodeOps ops) {
     this.ops = new ObservedOps(ops);

@@ -102,6 +102,21 @@ class HelmChartControllerTest {
   }
 
   @Test
+  void nodePluginMountsKubeletsStagingDirectoryBidirectionallyOnlyForPvcs() {
+    for (RenderedChart chart : List.of(defaults, withStorageClass)) {
+      Container driver = chart.container("driver");
+      String path = "/var/lib/kubelet/plugins/kubernetes.io/csi";
+      assertThat(driver.getVolumeMounts()).filteredOn(m -> m.getMountPath().equals(path))
+          .singleElement().satisfies(m -> {
+            assertThat(m.getMountPropagation()).isEqualTo("Bidirectional");
+            assertThat(chart.volume(m.getName()).getHostPath().getPath()).isEqualTo(path);
+          });
+    }
+    assertThat(inlineOnly.container("driver").getVolumeMounts())
+        .noneMatch(m -> m.getMountPath().contains("kubernetes.io/csi"));
+  }
+
+  @Test
   void theDaemonSetAndTheDeploymentNeverSelectEachOthersPods() {
     Deployment deployment = defaults.one(Deployment.class);
     DaemonSet daemonSet = defaults.one(DaemonSet.class);

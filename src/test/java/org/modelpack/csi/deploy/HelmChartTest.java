@@ -214,8 +214,11 @@ class HelmChartTest {
         .isEqualTo(config.rootDir().toString());
     assertThat(chart.hostPathOf(driver, config.cache().dir().toString()))
         .isEqualTo(config.cache().dir().toString());
+    VolumeMount staging = mount(driver, kubeletDir + "/plugins/kubernetes.io/csi");
+    assertThat(staging.getMountPropagation()).as("PVCs' staging paths").isEqualTo("Bidirectional");
     assertThat(driver.getVolumeMounts()).filteredOn(m -> m.getMountPropagation() != null)
-        .extracting(VolumeMount::getName).containsExactlyInAnyOrder(pods.getName(), root.getName());
+        .extracting(VolumeMount::getName)
+        .containsExactlyInAnyOrder(pods.getName(), root.getName(), staging.getName());
   }
 
   @ParameterizedTest
@@ -248,7 +251,8 @@ class HelmChartTest {
         .extracting(v -> v.getHostPath().getPath())
         .containsExactlyInAnyOrder("/var/lib/k0s/kubelet/plugins/models.csi.example.com",
             "/var/lib/k0s/kubelet/plugins_registry", "/var/lib/k0s/kubelet/pods",
-            "/data/model-csi", "/mnt/fast/model-store");
+            "/var/lib/k0s/kubelet/plugins/kubernetes.io/csi", "/data/model-csi",
+            "/mnt/fast/model-store");
   }
 
   @ParameterizedTest

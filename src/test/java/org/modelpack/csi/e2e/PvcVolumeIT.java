@@ -198,6 +198,15 @@ class PvcVolumeIT {
       assertThat(u.getUsed()).isEqualTo(8_000_000 + 200);
     });
 
+    Path pod3 = tmp.resolve("kubelet/pods/uid-3/volumes/kubernetes.io~csi/pvc-1111/mount");
+    Volume otherModel = Volume.newBuilder(v).putVolumeContext(REFERENCE,
+        registry.host() + "/models/other:v1").build();
+    Status mismatch = statusOf(() -> csi.node().nodePublishVolume(
+        publish(otherModel, staging, pod3, Mode.MULTI_NODE_READER_ONLY, "p3")));
+    assertThat(mismatch.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(mismatch.getDescription()).contains("is staged with " + a.reference());
+    assertThat(pod3.getParent()).doesNotExist();
+
     csi.node().nodeUnpublishVolume(unpublish(v, pod1));
     assertThat(isMountPoint(pod2)).as("the other pod keeps its mount").isTrue();
     assertThat(isMountPoint(staging)).isTrue();

@@ -3,10 +3,14 @@ package org.modelpack.csi.csi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import csi.v1.Csi.CapacityRange;
+import csi.v1.Csi.ControllerPublishVolumeRequest;
+import csi.v1.Csi.ControllerPublishVolumeResponse;
 import csi.v1.Csi.CreateVolumeRequest;
 import csi.v1.Csi.CreateVolumeResponse;
 import csi.v1.Csi.DeleteVolumeRequest;
 import csi.v1.Csi.DeleteVolumeResponse;
+import csi.v1.Csi.ListVolumesRequest;
+import csi.v1.Csi.ListVolumesResponse;
 import csi.v1.Csi.ValidateVolumeCapabilitiesRequest;
 import csi.v1.Csi.ValidateVolumeCapabilitiesResponse;
 import csi.v1.Csi.VolumeCapability;
@@ -106,6 +110,18 @@ class ControllerServiceTest {
         "volume_content_source");
     assertInvalid(create(CreateVolumeRequest.newBuilder().setName("f")
         .putAllParameters(READ_ONLY)), "volume_capabilities is required");
+  }
+
+  @Test
+  void whatIsNotImplementedAnswersUnimplemented() {
+    assertThat(ControllerServiceTest.<ListVolumesResponse>call(o -> controller.listVolumes(
+        ListVolumesRequest.getDefaultInstance(), o)))
+        .isInstanceOfSatisfying(Status.class, s -> assertThat(s.getCode())
+            .isEqualTo(Status.Code.UNIMPLEMENTED));
+    assertThat(ControllerServiceTest.<ControllerPublishVolumeResponse>call(o -> controller
+        .controllerPublishVolume(ControllerPublishVolumeRequest.getDefaultInstance(), o)))
+        .isInstanceOfSatisfying(Status.class, s -> assertThat(s.getCode())
+            .isEqualTo(Status.Code.UNIMPLEMENTED));
   }
 
   @Test

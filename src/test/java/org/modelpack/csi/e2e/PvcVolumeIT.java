@@ -43,6 +43,7 @@ import org.modelpack.csi.registry.Reference;
 import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.testing.Closeables;
+import org.modelpack.csi.testing.Commands;
 import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
@@ -305,6 +306,27 @@ class PvcVolumeIT {
     assertThat(volumesOnNode()).isEmpty();
     assertThat(staging).isEmptyDirectory();
     assertThat(pod).doesNotExist();
+  }
+
+  @Test
+  void unstageLeavesAMountThatIsNotTheDriversExactlyAsItWas() throws Exception {
+    Volume v = create("pvc-foreign", Map.of(REFERENCE, registry.host() + "/models/f:v1"),
+        Mode.MULTI_NODE_READER_ONLY);
+    Path staging = staging("pvc-foreign");
+    Commands.run("mount", "-t", "tmpfs", "-o", "size=1m", "foreign", staging.toString());
+    Files.writeString(staging.resolve("someone-elses-file"), "keep");
+
+    csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder()
+        .setVolumeId(v.getVolumeId()).setStagingTargetPath(staging.toString()).build());
+    Status publish = statusOf(() -> csi.node().nodePublishVolume(publish(v, staging,
+        tmp.resolve("kubelet/pods/uid-f/mount"), Mode.MULTI_NODE_READER_ONLY, "pf")));
+    assertThat(publish.getCode()).as("a foreign mount is not a staged volume")
+        .isEqualTo(Status.Code.FAILED_PRECONDITION);
+
+    assertThat(isMountPoint(staging)).isTrue();
+    assertThat(staging.resolve("someone-elses-file")).hasContent("keep");
+    assertThat(tmp.resolve("kubelet/pods/uid-f")).doesNotExist();
+    assertThat(volumesOnNode()).isEmpty();
   }
 
   static NodeUnpublishVolumeRequest unpublish(Volume v, Path target) {

@@ -90,3 +90,25 @@ features:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* The controller's labels: the release's, with its own component. */}}
+{{- define "model-csi-driver.controllerLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "model-csi-driver.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: controller
+{{- end -}}
+
+{{/*
+The controller's pods: a name of their own, so the DaemonSet's selector (name and instance)
+never matches them.
+*/}}
+{{- define "model-csi-driver.controllerSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-controller" (include "model-csi-driver.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "model-csi-driver.controllerName" -}}
+{{- printf "%s-controller" (include "model-csi-driver.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}

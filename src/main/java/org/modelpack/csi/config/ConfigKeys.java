@@ -18,11 +18,11 @@ final class ConfigKeys {
   /** Keys of the Go driver this driver accepts but does not act on (yet). */
   private static final Set<String> ACCEPTED_UNUSED = Set.of(
       "external_csi_endpoint", "external_csi_authorization", "dynamic_csi_endpoint",
-      "trace_endpoint", "pprof_addr", "log_level", "mode",
+      "trace_endpoint", "pprof_addr", "log_level",
       "pull_config.dragonfly_endpoint", "pull_config.pull_layer_timeout_in_seconds");
 
   private static final Set<String> KNOWN = Set.of(
-      "service_name", "root_dir", "csi_endpoint", "node_id", "metrics_addr",
+      "service_name", "root_dir", "csi_endpoint", "node_id", "metrics_addr", "mode",
       "pull_config", "pull_config.docker_config_dir", "pull_config.concurrency",
       "pull_config.proxy_url", "pull_config.plain_http_registries",
       "pull_config.node_layer_concurrency", "pull_config.publish_wait_seconds",

@@ -60,7 +60,8 @@ public final class ConfigLoader {
         Path.of(System.getProperty("user.home"), ".docker").toString());
     return new DriverConfig(serviceName, rootDir, endpoint, nodeId, metricsAddr,
         PullConfigReader.read(root.section("pull_config"), workingDir, defaultDockerDir),
-        cacheConfig(root.section("cache"), rootDir), features(root.section("features")));
+        cacheConfig(root.section("cache"), rootDir), features(root.section("features")),
+        mode(root));
   }
 
   private CacheConfig cacheConfig(ConfigSection cache, Path rootDir) {
@@ -73,6 +74,14 @@ public final class ConfigLoader {
           + " must not be above cache.high_watermark " + high);
     }
     return new CacheConfig(dir, max, high, low);
+  }
+
+  private static ServeMode mode(ConfigSection root) {
+    try {
+      return ServeMode.parse(root.string("mode", ServeMode.DEFAULT.value()));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("config key mode: " + e.getMessage());
+    }
   }
 
   private static Features features(ConfigSection features) {

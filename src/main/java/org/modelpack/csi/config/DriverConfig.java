@@ -10,6 +10,7 @@ import java.nio.file.Path;
  * @param csiEndpoint the unix socket kubelet talks to
  * @param nodeId returned by NodeGetInfo
  * @param metricsAddr where the metrics server listens ({@code metrics_addr}); none when unset
+ * @param mode which CSI services {@code serve} offers ({@code mode}; default node)
  */
 public record DriverConfig(
     String serviceName,
@@ -19,7 +20,8 @@ public record DriverConfig(
     MetricsAddress metricsAddr,
     PullConfig pull,
     CacheConfig cache,
-    Features features) {
+    Features features,
+    ServeMode mode) {
 
   public static final String DEFAULT_SERVICE_NAME = "model.csi.modelpack.org";
   /** Relative to the working directory, so a first try needs no configuration and no root. */
@@ -28,6 +30,12 @@ public record DriverConfig(
   public static final String DEFAULT_SOCKET = "csi/csi.sock";
   /** The volumes' directory inside {@code root_dir}. */
   public static final String VOLUMES_DIR = "volumes";
+
+  /** The same config serving {@code other} services (the {@code --mode} flag wins). */
+  public DriverConfig withMode(ServeMode other) {
+    return new DriverConfig(serviceName, rootDir, csiEndpoint, nodeId, metricsAddr, pull, cache,
+        features, other);
+  }
 
   /** Volume attribute key {@code <service_name>/<suffix>}. */
   public String attributeKey(String suffix) {

@@ -1,5 +1,6 @@
 package org.modelpack.csi.csi;
 
+import csi.v1.ControllerGrpc;
 import csi.v1.IdentityGrpc;
 import csi.v1.NodeGrpc;
 import io.grpc.ManagedChannel;
@@ -50,6 +51,11 @@ public final class CsiClient implements AutoCloseable {
 
   public NodeGrpc.NodeBlockingStub node() {
     return NodeGrpc.newBlockingStub(channel);
+  }
+
+  /** The Controller service, where the driver serves it ({@code serve --mode controller|all}). */
+  public ControllerGrpc.ControllerBlockingStub controller() {
+    return ControllerGrpc.newBlockingStub(channel);
   }
 
   /** For a call the caller waits for while doing something else (showing progress). */

@@ -8,14 +8,21 @@ import csi.v1.Csi.NodePublishVolumeRequest;
 import csi.v1.Csi.NodePublishVolumeResponse;
 import csi.v1.Csi.NodeUnpublishVolumeRequest;
 import csi.v1.Csi.NodeUnpublishVolumeResponse;
-import csi.v1.Csi.VolumeCapability;
+import csi.v1.Csi.NodeGetVolumeStatsRequest;
+import csi.v1.Csi.NodeGetVolumeStatsResponse;
+import csi.v1.Csi.NodeServiceCapability;
+import csi.v1.Csi.NodeStageVolumeRequest;
+import csi.v1.Csi.NodeStageVolumeResponse;
+import csi.v1.Csi.NodeUnstageVolumeRequest;
+import csi.v1.Csi.NodeUnstageVolumeResponse;
+import csi.v1.Csi.VolumeUsage;
 import csi.v1.Csi.VolumeCapability.AccessMode.Mode;
 import csi.v1.NodeGrpc;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import org.modelpack.csi.volume.PublishRequest;
+import org.modelpack.csi.volume.StagedVolumes;
 import org.modelpack.csi.volume.VolumeIds;
 import org.modelpack.csi.volume.VolumeManager;
 
@@ -38,9 +45,17 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   @Override
   public void nodeGetCapabilities(NodeGetCapabilitiesRequest request,
       StreamObserver<NodeGetCapabilitiesResponse> observer) {
-    // No staging, stats or expansion: publish does everything.
+    // Staging for PVCs (inline volumes skip it, as kubelet does) and stats; no expansion.
     GrpcErrors.respond("NodeGetCapabilities", observer,
-        () -> NodeGetCapabilitiesResponse.getDefaultInstance());
+        () -> NodeGetCapabilitiesResponse.newBuilder()
+            .addCapabilities(capability(NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME))
+            .addCapabilities(capability(NodeServiceCapability.RPC.Type.GET_VOLUME_STATS))
+            .build());
+  }
+
+  private static NodeServiceCapability capability(NodeServiceCapability.RPC.Type type) {
+    return NodeServiceCapability.newBuilder()
+        .setRpc(NodeServiceCapability.RPC.newBuilder().setType(type)).build();
   }
 
   @Override
@@ -54,9 +69,74 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   public void nodePublishVolume(NodePublishVolumeRequest request,
       StreamObserver<NodePublishVolumeResponse> observer) {
     GrpcErrors.respond("NodePublishVolume " + request.getVolumeId(), observer, () -> {
-      PublishRequest req = validate(request);
-      volumes.publish(req);
+      if (!request.getStagingTargetPath().isEmpty()) {
+        // A PVC: NodeStageVolume pulled the model; bind it at this pod's target.
+        Path staging = path("staging_target_path", request.getStagingTargetPath());
+        volumes.staged().publish(validate(request, true), staging);
+      } else {
+        volumes.publish(validate(request, false));
+      }
       return NodePublishVolumeResponse.getDefaultInstance();
+    });
+  }
+
+  /**
+   * A PVC's volume on this node: the pull of an inline publish, with the staging path as its
+   * target (docs/decisions/1102), so the wait, ABORTED with progress and the reaping of a pull
+   * nobody comes back for all apply.
+   */
+  @Override
+  public void nodeStageVolume(NodeStageVolumeRequest request,
+      StreamObserver<NodeStageVolumeResponse> observer) {
+    GrpcErrors.respond("NodeStageVolume " + request.getVolumeId(), observer, () -> {
+      VolumeIds.requireSafe(request.getVolumeId());
+      Path staging = path("staging_target_path", request.getStagingTargetPath());
+      if (!request.hasVolumeCapability()) {
+        throw GrpcErrors.invalid("volume_capability is required");
+      }
+      Mode mode = Capabilities.mountMode(request.getVolumeCapability(), "volume_capability");
+      VolumeAttributes attributes = VolumeAttributes.parseProvisioned(serviceName,
+          request.getVolumeContextMap());
+      String refusal = Capabilities.refusal(mode, attributes.writable(), serviceName);
+      if (refusal != null) {
+        throw GrpcErrors.invalid("volume " + request.getVolumeId() + ": " + refusal);
+      }
+      volumes.publish(new PublishRequest(request.getVolumeId(), staging,
+          attributes.reference(), false, attributes.writable(), attributes.filter(),
+          attributes.checkDiskQuota(), request.getSecretsMap(), null));
+      return NodeStageVolumeResponse.getDefaultInstance();
+    });
+  }
+
+  /** Unmounts the staging path; the volume's data goes with its last target. */
+  @Override
+  public void nodeUnstageVolume(NodeUnstageVolumeRequest request,
+      StreamObserver<NodeUnstageVolumeResponse> observer) {
+    GrpcErrors.respond("NodeUnstageVolume " + request.getVolumeId(), observer, () -> {
+      VolumeIds.requireSafe(request.getVolumeId());
+      volumes.unpublish(request.getVolumeId(),
+          path("staging_target_path", request.getStagingTargetPath()));
+      return NodeUnstageVolumeResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void nodeGetVolumeStats(NodeGetVolumeStatsRequest request,
+      StreamObserver<NodeGetVolumeStatsResponse> observer) {
+    GrpcErrors.respond("NodeGetVolumeStats " + request.getVolumeId(), observer, () -> {
+      VolumeIds.requireSafe(request.getVolumeId());
+      if (request.getVolumePath().isEmpty()) {
+        throw GrpcErrors.invalid("volume_path is required");
+      }
+      StagedVolumes.Usage usage = volumes.staged().usage(request.getVolumeId(),
+          request.getVolumePath());
+      // Read-only content: everything it holds is used, nothing is available.
+      return NodeGetVolumeStatsResponse.newBuilder()
+          .addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.BYTES)
+              .setTotal(usage.bytes()).setUsed(usage.bytes()).setAvailable(0))
+          .addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.INODES)
+              .setTotal(usage.inodes()).setUsed(usage.inodes()).setAvailable(0))
+          .build();
     });
   }
 
@@ -70,54 +150,49 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     });
   }
 
-  private PublishRequest validate(NodePublishVolumeRequest r) {
+  /**
+   * The request as a publish. A staged one ({@code staged}) has a PVC's parameters as its
+   * context, checked as CreateVolume checked them, and binds read-write only when the volume is
+   * writable and the pod does not ask for read-only.
+   */
+  private PublishRequest validate(NodePublishVolumeRequest r, boolean staged) {
     VolumeIds.requireSafe(r.getVolumeId());
     Path target = targetPath(r.getTargetPath());
     if (!r.hasVolumeCapability()) {
       throw GrpcErrors.invalid("volume_capability is required");
     }
-    VolumeCapability cap = r.getVolumeCapability();
-    if (cap.hasBlock()) {
-      throw GrpcErrors.invalid("block access is not supported: model volumes are directories");
+    Mode mode = Capabilities.mountMode(r.getVolumeCapability(), "volume_capability");
+    VolumeAttributes attributes = staged
+        ? VolumeAttributes.parseProvisioned(serviceName, r.getVolumeContextMap())
+        : VolumeAttributes.parse(serviceName, r.getVolumeContextMap(), r.getReadonly(), mode);
+    if (staged) {
+      String refusal = Capabilities.refusal(mode, attributes.writable(), serviceName);
+      if (refusal != null) {
+        throw GrpcErrors.invalid("volume " + r.getVolumeId() + ": " + refusal);
+      }
     }
-    if (!cap.hasMount()) {
-      throw GrpcErrors.invalid("volume_capability must have mount access type");
-    }
-    Mode mode = accessMode(cap);
-    VolumeAttributes attributes = VolumeAttributes.parse(serviceName, r.getVolumeContextMap(),
-        r.getReadonly(), mode);
+    boolean writable = attributes.writable() && !(staged && r.getReadonly());
     return new PublishRequest(r.getVolumeId(), target, attributes.reference(),
-        mode == Mode.SINGLE_NODE_SINGLE_WRITER, attributes.writable(), attributes.filter(),
+        mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable, attributes.filter(),
         attributes.checkDiskQuota(), r.getSecretsMap(), attributes.pod());
   }
 
-  /** The capability's access mode; UNKNOWN, missing and unrecognised modes are refused. */
-  private static Mode accessMode(VolumeCapability cap) {
-    if (!cap.hasAccessMode()) {
-      throw GrpcErrors.invalid("volume_capability.access_mode is required");
-    }
-    Mode mode = cap.getAccessMode().getMode();
-    if (mode == Mode.UNKNOWN || mode == Mode.UNRECOGNIZED) {
-      throw GrpcErrors.invalid("volume_capability.access_mode "
-          + (mode == Mode.UNKNOWN ? "UNKNOWN" : cap.getAccessMode().getModeValue())
-          + " is not an access mode; use one of " + Arrays.stream(Mode.values())
-              .filter(m -> m != Mode.UNKNOWN && m != Mode.UNRECOGNIZED).toList());
-    }
-    return mode;
+  private static Path targetPath(String value) {
+    return path("target_path", value);
   }
 
-  private static Path targetPath(String value) {
+  private static Path path(String field, String value) {
     if (value == null || value.isEmpty()) {
-      throw GrpcErrors.invalid("target_path is required");
+      throw GrpcErrors.invalid(field + " is required");
     }
     try {
       Path p = Path.of(value);
       if (!p.isAbsolute() || !p.normalize().equals(p)) {
-        throw GrpcErrors.invalid("target_path '" + value + "' must be an absolute, normalised path");
+        throw GrpcErrors.invalid(field + " '" + value + "' must be an absolute, normalised path");
       }
       return p;
     } catch (InvalidPathException e) {
-      throw GrpcErrors.invalid("target_path '" + value + "' is not a valid path");
+      throw GrpcErrors.invalid(field + " '" + value + "' is not a valid path");
     }
   }
 }

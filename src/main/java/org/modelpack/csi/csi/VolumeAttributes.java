@@ -29,6 +29,9 @@ import org.modelpack.csi.volume.PodRef;
 public record VolumeAttributes(String reference, boolean writable, LayerFilter filter,
     boolean checkDiskQuota, PodRef pod) {
   static final String REFERENCE = "/reference";
+  static final String TYPE = "/type";
+  /** The only {@code /type} a model volume may name (the Go driver's value). */
+  static final String IMAGE_TYPE = "image";
   static final String WRITABLE = "/writable";
   static final String EXCLUDE_MODEL_WEIGHTS = "/exclude-model-weights";
   static final String EXCLUDE_FILE_PATTERNS = "/exclude-file-patterns";
@@ -71,6 +74,34 @@ public record VolumeAttributes(String reference, boolean writable, LayerFilter f
     String quotaKey = serviceName + CHECK_DISK_QUOTA;
     boolean checkDiskQuota = parseBool(context.get(quotaKey), quotaKey);
     return new VolumeAttributes(reference, writable, filter, checkDiskQuota, pod(context));
+  }
+
+  /**
+   * Parses the parameters of a PVC's volume (a StorageClass's, or the volume_context CreateVolume
+   * returned): as {@link #parse}, and {@code /type}, when set, must be {@code image}. The
+   * volume's writability decides the request's: a writable volume is checked as a read-write
+   * publish with a writer mode would be.
+   */
+  static VolumeAttributes parseProvisioned(String serviceName, Map<String, String> parameters) {
+    String typeKey = serviceName + TYPE;
+    String type = parameters.get(typeKey);
+    if (type != null && !type.strip().equals(IMAGE_TYPE)) {
+      throw GrpcErrors.invalid(typeKey + " must be '" + IMAGE_TYPE + "' (or unset), got '"
+          + type + "'");
+    }
+    boolean writable = writable(serviceName, parameters);
+    return parse(serviceName, parameters, !writable,
+        writable ? Mode.SINGLE_NODE_WRITER : Mode.MULTI_NODE_READER_ONLY);
+  }
+
+  /** The {@code /writable} attribute; INVALID_ARGUMENT naming it when it is not a bool. */
+  static boolean writable(String serviceName, Map<String, String> context) {
+    return parseBool(context.get(serviceName + WRITABLE), serviceName + WRITABLE);
+  }
+
+  /** True for the access modes that let a pod write. */
+  static boolean isWriter(Mode mode) {
+    return WRITER_MODES.contains(mode);
   }
 
   /** Only for Events: a pod kubelet names without its namespace cannot be addressed. */

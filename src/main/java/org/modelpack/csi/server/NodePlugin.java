@@ -12,6 +12,7 @@ import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.admin.VolumeAdminService;
 import org.modelpack.csi.config.DriverConfig;
 import org.modelpack.csi.config.PullConfig;
+import org.modelpack.csi.csi.ControllerService;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
@@ -38,8 +39,11 @@ import org.modelpack.csi.volume.VolumeSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires the node plugin together from a config and serves CSI until closed. */
-public final class NodePlugin implements AutoCloseable {
+/**
+ * Wires the node plugin together from a config and serves CSI until closed; with
+ * {@code mode: all} the Controller is served on the same socket.
+ */
+public final class NodePlugin implements Plugin {
   private static final Logger log = LoggerFactory.getLogger(NodePlugin.class);
   /** The internal volumes of node prefetches, inside root_dir (docs/decisions/1141). */
   static final String PREFETCH_DIR = "prefetch";
@@ -136,11 +140,15 @@ public final class NodePlugin implements AutoCloseable {
     // ready, and answers for the disks (docs/decisions/1040-health.md).
     Prefetcher prefetcher = Prefetcher.open(root.resolve(PREFETCH_DIR), () -> puller);
     BooleanSupplier ready = new WritableRoot(stagingDir, List.of(volumesDir, storeDir));
-    List<BindableService> services = List.of(
-        new IdentityService(config.serviceName(), Version.get(), ready),
+    List<BindableService> services = new ArrayList<>(List.of(
+        new IdentityService(config.serviceName(), Version.get(), ready,
+            config.mode().servesController()),
         new NodeService(config.nodeId(), config.serviceName(), volumes),
         new StoreAdminService(store, prefetcher),
-        new VolumeAdminService(volumes));
+        new VolumeAdminService(volumes)));
+    if (config.mode().servesController()) {
+      services.add(new ControllerService(config.serviceName()));
+    }
     DriverMetrics.Serving metrics = DriverMetrics.Serving.NOTHING;
     CsiServer server;
     try {
@@ -151,8 +159,9 @@ public final class NodePlugin implements AutoCloseable {
       closeQuietly(List.of(metrics, prefetcher, volumes, store, registry));
       throw e;
     }
-    log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
-        config.nodeId(), config.rootDir());
+    log.info("{} {} serving node {} with root_dir {}{}", config.serviceName(), Version.get(),
+        config.nodeId(), config.rootDir(),
+        config.mode().servesController() ? " and the controller" : "");
     return new NodePlugin(config, registry, store, volumes, prefetcher, server, metrics, locks);
   }
 
@@ -178,6 +187,7 @@ public final class NodePlugin implements AutoCloseable {
     return volumes;
   }
 
+  @Override
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
   }

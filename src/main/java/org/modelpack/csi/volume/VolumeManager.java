@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the lifecycle of inline volumes: pull the model into {@code <root>/volumes/<id>/model},
- * bind-mount it at each target, and remove everything when the last target goes.
+ * Owns the lifecycle of volumes (inline, and PVCs, whose staging path is one more target; see
+ * {@link StagedVolumes}): pull the model into {@code <root>/volumes/<id>/model}, bind-mount it
+ * at each target, and remove everything when the last target goes.
  *
  * <p>Pulls run in the background and outlive the RPC that started them: a publish waits up to
  * {@link VolumeSettings#publishWait()} and otherwise answers ABORTED with the progress; kubelet's
@@ -46,17 +47,13 @@ public final class VolumeManager implements AutoCloseable {
   private final PullJobs jobs;
   private final OrphanReaper reaper;
   private final ObservedOps ops;
+  private final StagedVolumes staged;
 
   /**
    * @param volumesDir a real path: volumes are matched against the mount table by it
    * @param guard which targets may be mounted at
+   * @param ops told of publishes, unpublishes and pulls ({@link NodeOps#NONE} for nobody)
    */
-  public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
-      TargetGuard guard, Clock clock, VolumeSettings settings) {
-    this(volumesDir, puller, mounter, guard, clock, settings, NodeOps.NONE);
-  }
-
-  /** As above, reporting publishes, unpublishes and pulls to {@code ops}. */
   public VolumeManager(Path volumesDir, Supplier<ModelPuller> puller, Mounter mounter,
       TargetGuard guard, Clock clock, VolumeSettings settings, NodeOps ops) {
     this.ops = new ObservedOps(ops);
@@ -69,6 +66,12 @@ public final class VolumeManager implements AutoCloseable {
     this.settings = settings;
     this.jobs = new PullJobs(clock);
     this.reaper = OrphanReaper.start(jobs, locks, settings.orphanTimeout(), this::removeVolume);
+    this.staged = new StagedVolumes(this::volumeDir, locks, statuses, targets, mounter);
+  }
+
+  /** What staging adds: publishing a staged volume at a pod's target, its usage. */
+  public StagedVolumes staged() {
+    return staged;
   }
 
   public Path volumeDir(String volumeId) {

@@ -29,6 +29,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void modeDefaultsToNodeAsServeAlwaysWasAndAcceptsTheGoDriversModes() {
+    assertThat(loader(Map.of()).load(null).mode()).isEqualTo(ServeMode.NODE);
+    assertThat(loader(Map.of()).parse("mode: controller").mode())
+        .isEqualTo(ServeMode.CONTROLLER);
+    assertThat(loader(Map.of()).parse("mode: Node").mode()).isEqualTo(ServeMode.NODE);
+    assertThat(loader(Map.of()).parse("mode: all").withMode(ServeMode.CONTROLLER).mode())
+        .as("the --mode flag wins").isEqualTo(ServeMode.CONTROLLER);
+    assertThatThrownBy(() -> loader(Map.of()).parse("mode: both"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("config key mode")
+        .hasMessageContaining("'both'")
+        .hasMessageContaining("controller, node or all");
+  }
+
+  @Test
   void goDriverConfigFileIsAcceptedAsIs() {
     DriverConfig c = loader(Map.of("CSI_NODE_ID", "node-a", "POD_IP", "10.0.0.9")).parse("""
         service_name: model.csi.example.com

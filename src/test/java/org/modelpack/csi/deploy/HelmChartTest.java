@@ -127,7 +127,10 @@ class HelmChartTest {
   void defaultValuesRenderTheNodePluginsObjectsAndNoSecret() {
     assertThat(defaults.objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrder(
         "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "CSIDriver",
-        "DaemonSet");
+        "DaemonSet",
+        // the controller (PVCs): its Deployment, account and csi-provisioner's roles
+        "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+        "RoleBinding");
     assertThat(defaults.objects).filteredOn(o -> !o.getKind().startsWith("Cluster")
             && !o.getKind().equals("CSIDriver"))
         .allSatisfy(o -> assertThat(o.getMetadata().getNamespace())
@@ -161,8 +164,8 @@ class HelmChartTest {
   void driverServesWithTheConfigMapsConfigFile(RenderedChart chart) {
     Container driver = chart.container("driver");
     assertThat(driver.getCommand()).as("the image's entrypoint runs the jar").isEmpty();
-    assertThat(driver.getArgs().subList(0, 3))
-        .containsExactly("serve", "--config", "/etc/model-csi/config.yaml");
+    assertThat(driver.getArgs().subList(0, 5)).containsExactly("serve", "--config",
+        "/etc/model-csi/config.yaml", "--mode", "node");
     VolumeMount config = mount(driver, "/etc/model-csi");
     assertThat(config.getReadOnly()).isTrue();
     assertThat(chart.volume(config.getName()).getConfigMap().getName())
@@ -185,7 +188,8 @@ class HelmChartTest {
       assertThat(driver.getSpec().getAttachRequired()).isFalse();
       assertThat(driver.getSpec().getPodInfoOnMount()).isTrue();
       assertThat(driver.getSpec().getFsGroupPolicy()).isEqualTo("None");
-      assertThat(driver.getSpec().getVolumeLifecycleModes()).containsExactly("Ephemeral");
+      assertThat(driver.getSpec().getVolumeLifecycleModes())
+          .containsExactly("Persistent", "Ephemeral");
     }
     assertThat(defaults.one(CSIDriver.class).getMetadata().getName())
         .isEqualTo("model.csi.modelpack.org");
@@ -210,8 +214,11 @@ class HelmChartTest {
         .isEqualTo(config.rootDir().toString());
     assertThat(chart.hostPathOf(driver, config.cache().dir().toString()))
         .isEqualTo(config.cache().dir().toString());
+    VolumeMount staging = mount(driver, kubeletDir + "/plugins/kubernetes.io/csi");
+    assertThat(staging.getMountPropagation()).as("PVCs' staging paths").isEqualTo("Bidirectional");
     assertThat(driver.getVolumeMounts()).filteredOn(m -> m.getMountPropagation() != null)
-        .extracting(VolumeMount::getName).containsExactlyInAnyOrder(pods.getName(), root.getName());
+        .extracting(VolumeMount::getName)
+        .containsExactlyInAnyOrder(pods.getName(), root.getName(), staging.getName());
   }
 
   @ParameterizedTest
@@ -244,7 +251,8 @@ class HelmChartTest {
         .extracting(v -> v.getHostPath().getPath())
         .containsExactlyInAnyOrder("/var/lib/k0s/kubelet/plugins/models.csi.example.com",
             "/var/lib/k0s/kubelet/plugins_registry", "/var/lib/k0s/kubelet/pods",
-            "/data/model-csi", "/mnt/fast/model-store");
+            "/var/lib/k0s/kubelet/plugins/kubernetes.io/csi", "/data/model-csi",
+            "/mnt/fast/model-store");
   }
 
   @ParameterizedTest
@@ -348,7 +356,7 @@ class HelmChartTest {
   @MethodSource("renderings")
   void rbacGrantsOnlyEventCreateAndPatchAndPodGetToTheDaemonSetsAccount(RenderedChart chart) {
     var rules = new TreeSet<String>();
-    chart.one(ClusterRole.class).getRules().forEach(rule -> {
+    nodeOne(chart, ClusterRole.class).getRules().forEach(rule -> {
       assertThat(rule.getResourceNames()).isEmpty();
       assertThat(rule.getNonResourceURLs()).isEmpty();
       for (String group : rule.getApiGroups()) {
@@ -360,10 +368,10 @@ class HelmChartTest {
     assertThat(rules).containsExactlyInAnyOrder("/events:create", "/events:patch",
         "events.k8s.io/events:create", "events.k8s.io/events:patch", "/pods:get");
 
-    ClusterRoleBinding binding = chart.one(ClusterRoleBinding.class);
+    ClusterRoleBinding binding = nodeOne(chart, ClusterRoleBinding.class);
     assertThat(binding.getRoleRef().getName())
-        .isEqualTo(chart.one(ClusterRole.class).getMetadata().getName());
-    ServiceAccount account = chart.one(ServiceAccount.class);
+        .isEqualTo(nodeOne(chart, ClusterRole.class).getMetadata().getName());
+    ServiceAccount account = nodeOne(chart, ServiceAccount.class);
     assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
       assertThat(s.getKind()).isEqualTo("ServiceAccount");
       assertThat(s.getName()).isEqualTo(account.getMetadata().getName());
@@ -413,6 +421,14 @@ class HelmChartTest {
       assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
       assertThat(c.getResources().getLimits()).containsKey("memory");
     });
+  }
+
+  /** The node plugin's one object of a kind (the controller's are named *-controller). */
+  static <T extends HasMetadata> T nodeOne(RenderedChart chart, Class<T> kind) {
+    List<T> found = chart.all(kind).stream()
+        .filter(o -> !o.getMetadata().getName().endsWith("-controller")).toList();
+    assertThat(found).as("node plugin's %s objects", kind.getSimpleName()).hasSize(1);
+    return found.get(0);
   }
 
   private static void assertTypedReadingRefuses(String kind, String spec, String because) {

@@ -44,7 +44,13 @@ final class DriverProcess implements AutoCloseable {
    */
   static DriverProcess start(Path config, Path socket, Path log, String umask)
       throws IOException {
-    Process p = launch(config, log, umask);
+    return start(config, socket, log, umask, List.of());
+  }
+
+  /** As above, with more arguments to {@code serve} (e.g. {@code --mode all}). */
+  static DriverProcess start(Path config, Path socket, Path log, String umask,
+      List<String> serveArgs) throws IOException {
+    Process p = launch(config, log, umask, serveArgs);
     try {
       // A killed driver leaves its socket file behind, and the new one may even get the same
       // inode number, so the file proves nothing: the driver is up when a connection to the
@@ -71,9 +77,15 @@ final class DriverProcess implements AutoCloseable {
 
   /** Starts {@code serve --config config} without waiting for anything. */
   static Process launch(Path config, Path log, String umask) throws IOException {
+    return launch(config, log, umask, List.of());
+  }
+
+  private static Process launch(Path config, Path log, String umask, List<String> serveArgs)
+      throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-jar", jar().toString(), "serve", "--config", config.toString()));
+    command.addAll(serveArgs);
     if (umask != null) {
       command.addAll(0, List.of("/bin/sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
     }

@@ -32,4 +32,15 @@ if ((${#need[@]})); then
   apt-get install -y -qq "${need[@]}"
 fi
 
-exec mvn -B verify "$@"
+# kubernetes-csi's csi-sanity (CsiSanityIT) is prebuilt beside the checkout, in the machine's
+# shared tools (../shared/tools/csi-sanity, see its README); a clone elsewhere (e.g. under /tmp)
+# finds it in /work/shared. -Dcsi.sanity=PATH on the command line wins.
+sanity=()
+for candidate in ../shared/tools/csi-sanity/csi-sanity /work/shared/tools/csi-sanity/csi-sanity; do
+  if [[ -x $candidate ]]; then
+    sanity=("-Dcsi.sanity=$(realpath "$candidate")")
+    break
+  fi
+done
+
+exec mvn -B verify "${sanity[@]}" "$@"

@@ -15,6 +15,7 @@ import org.modelpack.csi.config.PullConfig;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
+import org.modelpack.csi.dynamic.DynamicVolumes;
 import org.modelpack.csi.events.PodEvents;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.metrics.DriverMetrics;
@@ -45,14 +46,16 @@ public final class NodePlugin implements AutoCloseable {
   private final RegistryClient registry;
   private final LayerStore store;
   private final VolumeManager volumes;
+  private final DynamicVolumes dynamic;
   private final CsiServer server;
   private final DriverMetrics.Serving metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, CsiServer server, DriverMetrics.Serving metrics,
-      List<AutoCloseable> locks) {
+      VolumeManager volumes, DynamicVolumes dynamic, CsiServer server,
+      DriverMetrics.Serving metrics, List<AutoCloseable> locks) {
+    this.dynamic = dynamic;
     this.locks = locks;
     this.metrics = metrics;
     this.config = config;
@@ -121,16 +124,27 @@ public final class NodePlugin implements AutoCloseable {
             config.features().checkDiskQuota(), config.features().diskUsageLimitBytes()));
     DriverMetrics driverMetrics = DriverMetrics.create(config.metricsAddr())
         .countDroppedEvents(events::dropped);
-    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
-        new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
+    TargetGuard guard = new TargetGuard(List.of(root, storeDir, socketDir));
+    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter, guard,
+        Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
         NodeOps.both(driverMetrics.nodeOps(), events));
+    DynamicVolumes dynamic;
+    try {
+      // Before the CSI socket: a live dynamic volume has its API socket again when kubelet
+      // can call.
+      dynamic = DynamicVolumes.start(root, volumesDir, mounter, guard, volumes, registry,
+          Clock.systemUTC());
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(List.of(volumes, store, registry));
+      throw e;
+    }
     // The store was rebuilt above, before the socket opens: Probe only ever sees a store that is
     // ready, and answers for the disks (docs/decisions/1040-health.md).
     BooleanSupplier ready = new WritableRoot(stagingDir, List.of(volumesDir, storeDir));
     List<BindableService> services = List.of(
         new IdentityService(config.serviceName(), Version.get(), ready),
-        new NodeService(config.nodeId(), config.serviceName(), volumes),
+        new NodeService(config.nodeId(), config.serviceName(), volumes, dynamic),
         new StoreAdminService(store),
         new VolumeAdminService(volumes));
     DriverMetrics.Serving metrics = DriverMetrics.Serving.NOTHING;
@@ -140,12 +154,12 @@ public final class NodePlugin implements AutoCloseable {
       server = CsiServer.start(config.csiEndpoint(), services);
     } catch (IOException | RuntimeException e) {
       // A port or socket that cannot be had stops the start: release what is already open.
-      closeQuietly(List.of(metrics, volumes, store, registry));
+      closeQuietly(List.of(metrics, dynamic, volumes, store, registry));
       throw e;
     }
     log.info("{} {} serving node {} with root_dir {}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir());
-    return new NodePlugin(config, registry, store, volumes, server, metrics, locks);
+    return new NodePlugin(config, registry, store, volumes, dynamic, server, metrics, locks);
   }
 
   private static void closeQuietly(List<AutoCloseable> closeables) {
@@ -178,6 +192,7 @@ public final class NodePlugin implements AutoCloseable {
   public void close() {
     server.close();
     metrics.close();
+    dynamic.close();
     volumes.close();
     store.close();
     registry.close();

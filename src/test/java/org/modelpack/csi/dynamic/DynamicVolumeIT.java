@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.modelpack.csi.testing.CsiRequests.isMountPoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import csi.v1.Csi.NodePublishVolumeRequest;
-import csi.v1.Csi.VolumeCapability.AccessMode;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -20,6 +18,7 @@ import org.modelpack.csi.dynamic.DynamicApiClient.Answer;
 import org.modelpack.csi.json.Json;
 import org.modelpack.csi.testing.Commands;
 import org.modelpack.csi.testing.CsiRequests;
+import org.modelpack.csi.testing.FaultProxy;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.NodesWithRegistry;
@@ -31,13 +30,6 @@ import org.modelpack.csi.testing.TestNode;
  */
 class DynamicVolumeIT extends NodesWithRegistry {
   private static final Duration WAIT = Duration.ofSeconds(60);
-
-  static NodePublishVolumeRequest dynamicPublish(String volumeId, Path target) {
-    return NodePublishVolumeRequest.newBuilder().setVolumeId(volumeId)
-        .setTargetPath(target.toString())
-        .setVolumeCapability(CsiRequests.mountCapability(AccessMode.Mode.SINGLE_NODE_WRITER))
-        .putVolumeContext("csi.storage.k8s.io/ephemeral", "true").build();
-  }
 
   static PushedArtifact model(String name, int seed) throws Exception {
     return ModelArtifactBuilder.create(tmp.resolve("a-" + name))
@@ -78,7 +70,7 @@ class DynamicVolumeIT extends NodesWithRegistry {
     PushedArtifact b = model("dyn-b", 20);
     TestNode node = startNode("flow", "");
     Path target = target("csi-dyn-a");
-    node.csi.node().nodePublishVolume(dynamicPublish("csi-dyn-a", target));
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-a", target));
 
     assertThat(isMountPoint(target)).isTrue();
     assertThat(target.resolve("models")).isEmptyDirectory();
@@ -176,8 +168,8 @@ class DynamicVolumeIT extends NodesWithRegistry {
     TestNode node = startNode("isolation", "");
     Path targetA = target("csi-iso-a");
     Path targetB = target("csi-iso-b");
-    node.csi.node().nodePublishVolume(dynamicPublish("csi-iso-a", targetA));
-    node.csi.node().nodePublishVolume(dynamicPublish("csi-iso-b", targetB));
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-iso-a", targetA));
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-iso-b", targetB));
     DynamicApiClient fromA = client(targetA);
 
     Answer post = fromA.send("POST", "/api/v1/volumes/csi-iso-b/mounts", mountBody("m", a),
@@ -213,7 +205,7 @@ class DynamicVolumeIT extends NodesWithRegistry {
     assertThat(registry.countBlobGets(weights)).isEqualTo(1);
 
     Path target = target("csi-dyn-shared");
-    node.csi.node().nodePublishVolume(dynamicPublish("csi-dyn-shared", target));
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-shared", target));
     Answer mounted = client(target).send("POST", "/api/v1/volumes/csi-dyn-shared/mounts",
         mountBody("m", a), WAIT);
 
@@ -230,7 +222,7 @@ class DynamicVolumeIT extends NodesWithRegistry {
   void aFailedMountAnswersWithItsReasonAndLeavesNothing() throws Exception {
     TestNode node = startNode("failures", "");
     Path target = target("csi-dyn-fail");
-    node.csi.node().nodePublishVolume(dynamicPublish("csi-dyn-fail", target));
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-fail", target));
     DynamicApiClient api = client(target);
     String mounts = "/api/v1/volumes/csi-dyn-fail/mounts";
 
@@ -272,13 +264,50 @@ class DynamicVolumeIT extends NodesWithRegistry {
     Path target = target("csi-dyn-long");
 
     Status refused = CsiRequests.statusOf(() -> node.csi.node()
-        .nodePublishVolume(dynamicPublish("csi-dyn-long", target)));
+        .nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-long", target)));
 
     assertThat(refused.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(refused.getDescription()).contains("longer than the 107 bytes")
         .contains("use a shorter root_dir");
     assertThat(target).doesNotExist();
     assertThat(node.root.resolve("volumes")).isEmptyDirectory();
+    assertThat(mountsUnder(tmp)).isEmpty();
+  }
+
+  @Test
+  void aPostWhoseClientGaveUpKeepsPullingAndARepeatedPostGetsTheMount() throws Exception {
+    PushedArtifact a = ModelArtifactBuilder.create(tmp.resolve("a-slow"))
+        .rawFile("model.safetensors", 3 << 20, 50)
+        .push(pusher, ref("models/slow:v1"));
+    FaultProxy proxy = closeAfterTest(FaultProxy.start(registry.host()));
+    proxy.inject(FaultProxy.on("sha256:" + a.file("model.safetensors").sha256())
+        .stallAfter(1 << 20));
+    // The driver's publish waits 1 s, so the mount is asked for again and again meanwhile; the
+    // stalled transfer resumes after 3 s.
+    TestNode node = closeAfterTest(TestNode.start(tmp.resolve("slow"), tmp, """
+        pull_config:
+          docker_config_dir: %s
+          publish_wait_seconds: 1
+          stall_timeout: 3s
+          retry_initial_backoff: 100ms
+        """.formatted(tmp.resolve("no-docker-config"))));
+    Path target = target("csi-dyn-slow");
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-slow", target));
+    DynamicApiClient api = client(target);
+    String mounts = "/api/v1/volumes/csi-dyn-slow/mounts";
+    String body = "{\"mount_id\": \"m\", \"reference\": \"" + proxy.host() + "/models/slow:v1\"}";
+
+    assertThatThrownBy(() -> api.send("POST", mounts, body, Duration.ofMillis(500)))
+        .isInstanceOf(IOException.class).hasMessageContaining("no answer");
+    Answer pulling = api.send("GET", mounts + "/m", null, WAIT);
+    assertThat(json(pulling).path("state").asText()).isEqualTo("PULLING");
+    Answer joined = api.send("POST", mounts, body, WAIT);
+
+    assertThat(joined.status()).as(joined.body()).isEqualTo(201);
+    assertThat(json(joined).path("state").asText()).isEqualTo("MOUNTED");
+    assertThat(CsiRequests.sha256(target.resolve("models/m/model/model.safetensors")))
+        .isEqualTo(a.file("model.safetensors").sha256());
+    node.csi.node().nodeUnpublishVolume(CsiRequests.unpublish("csi-dyn-slow", target));
     assertThat(mountsUnder(tmp)).isEmpty();
   }
 

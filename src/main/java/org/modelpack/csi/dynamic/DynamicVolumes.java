@@ -104,7 +104,13 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
       log.info("dynamic volume {} is already published at {}", volumeId, target);
       return;
     }
-    if (existing.isEmpty() && (Files.exists(ws.dir) || volumes.status(volumeId).isPresent())) {
+    if (existing.isPresent()) {
+      // Its mount at the target is gone (unmounted by hand, a reboot): start afresh, but
+      // first take down what it still had (mounts recorded by the volume manager, socket).
+      log.info("dynamic volume {}: no longer mounted at {}; publishing it afresh", volumeId,
+          existing.get().targetPath());
+      remove(ws, existing.get());
+    } else if (Files.exists(ws.dir) || volumes.status(volumeId).isPresent()) {
       throw new DriverException(ErrorKind.ALREADY_EXISTS, "volume " + volumeId
           + " already holds a model on this node; it cannot also be a dynamic volume");
     }

@@ -5,6 +5,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -124,7 +125,7 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
     try {
       created = guard.createIfMissing(target);
       RootStatus status = new RootStatus(volumeId, true, VolumeState.UMOUNTED,
-          target.toString(), created, clock.instant());
+          List.of(target.toString()), created, clock.instant());
       ws.write(status);
       sockets.open(volumeId, ws.socketLink());
       mounter.bindReadOnlyShared(ws.dir, target);

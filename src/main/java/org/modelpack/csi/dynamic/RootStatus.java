@@ -3,6 +3,7 @@ package org.modelpack.csi.dynamic;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
+import java.util.List;
 import org.modelpack.csi.volume.VolumeState;
 
 /**
@@ -13,7 +14,8 @@ import org.modelpack.csi.volume.VolumeState;
  * mounts is an interrupted publish and is removed.
  *
  * @param dynamic always true: tells a workspace from a model volume
- * @param targetPath where the workspace is bind-mounted (one target per dynamic volume)
+ * @param targetPaths where the workspace is bind-mounted: one target per dynamic volume, in a
+ *     list named as the volume manager's, so operators' tools read both alike
  * @param createdTarget the driver made the target's directory, and so removes it
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -21,12 +23,21 @@ record RootStatus(
     @JsonProperty("volume_name") String volumeName,
     @JsonProperty("dynamic") boolean dynamic,
     @JsonProperty("state") VolumeState state,
-    @JsonProperty("target_path") String targetPath,
+    @JsonProperty("target_paths") List<String> targetPaths,
     @JsonProperty("created_target") boolean createdTarget,
     @JsonProperty("created_at") Instant createdAt) {
 
+  RootStatus {
+    targetPaths = targetPaths == null ? List.of() : List.copyOf(targetPaths);
+  }
+
+  /** The one target ("" for a record without one, which matches no target). */
+  String targetPath() {
+    return targetPaths.isEmpty() ? "" : targetPaths.get(0);
+  }
+
   RootStatus mounted() {
-    return new RootStatus(volumeName, true, VolumeState.MOUNTED, targetPath, createdTarget,
+    return new RootStatus(volumeName, true, VolumeState.MOUNTED, targetPaths, createdTarget,
         createdAt);
   }
 }

@@ -100,6 +100,27 @@ class DynamicMountCliIT extends NodesWithRegistry {
   }
 
   @Test
+  void publishWithoutAReferenceMakesADynamicVolumeTheInPodCommandsUse() throws Exception {
+    PushedArtifact a = model("cli-publish", 90);
+    TestNode node = startNode("cli-publish", "");
+    Path workdir = target("csi-cli-publish");
+    String endpoint = "unix://" + node.plugin.config().csiEndpoint();
+
+    CliRun published = CliRun.of("publish", "--endpoint", endpoint, "--volume-id",
+        "csi-cli-publish", "--target", workdir.toString());
+    CliRun mounted = CliRun.of("mount", "--workdir", workdir.toString(), "--reference",
+        a.reference().toString(), "--mount-id", "m");
+
+    assertThat(published.exitCode()).as("%s", published).isZero();
+    assertThat(mounted.exitCode()).as("%s", mounted).isZero();
+    assertThat(workdir.resolve("models/m/model/config.json")).exists();
+    CliRun unpublished = CliRun.of("unpublish", "--endpoint", endpoint, "--volume-id",
+        "csi-cli-publish", "--target", workdir.toString());
+    assertThat(unpublished.exitCode()).as("%s", unpublished).isZero();
+    assertThat(workdir).doesNotExist();
+  }
+
+  @Test
   void aWorkdirThatIsNoDynamicVolumeIsOneLineNamingTheFile() throws Exception {
     Path notAVolume = Files.createDirectories(tmp.resolve("not-a-volume"));
 

@@ -311,6 +311,37 @@ class DynamicVolumeIT extends NodesWithRegistry {
     assertThat(mountsUnder(tmp)).isEmpty();
   }
 
+  @Test
+  void onASharedRootDirAsTheChartMountsItMountsReachThePodAndLeaveNothing() throws Exception {
+    // The chart mounts root_dir with Bidirectional propagation: a shared mount, whose peer
+    // group the workspace's bind joins.
+    Path root = Files.createDirectories(tmp.resolve("shared-root"));
+    Commands.run("mount", "--bind", root.toString(), root.toString());
+    closeAfterTest(() -> Commands.run("umount", "--recursive", "--lazy", root.toString()));
+    Commands.run("mount", "--make-shared", root.toString());
+    PushedArtifact a = model("on-shared", 95);
+    TestNode node = startNode("shared-root", "");
+    Path target = target("csi-dyn-shared-root");
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-shared-root", target));
+    Path pod = podView("shared-root", target);
+    DynamicApiClient api = client(pod);
+    String mounts = "/api/v1/volumes/csi-dyn-shared-root/mounts";
+
+    Answer mounted = api.send("POST", mounts, mountBody("m", a), WAIT);
+    assertThat(mounted.status()).as(mounted.body()).isEqualTo(201);
+    assertThat(CsiRequests.sha256(pod.resolve("models/m/model/model.safetensors")))
+        .isEqualTo(a.file("model.safetensors").sha256());
+    assertThat(api.send("DELETE", mounts + "/m", null, WAIT).status()).isEqualTo(204);
+
+    assertThat(mountsUnder(tmp)).filteredOn(m -> m.toString().contains("models/m"))
+        .as("no copy of the model's mount anywhere").isEmpty();
+    Commands.run("umount", "--recursive", "--lazy", pod.toString());
+    node.csi.node().nodeUnpublishVolume(
+        CsiRequests.unpublish("csi-dyn-shared-root", target));
+    assertThat(mountsUnder(tmp)).containsExactly(root);
+    assertThat(root.resolve("volumes")).isEmptyDirectory();
+  }
+
   /** Mount points under {@code dir} in this process's mount table. */
   static List<Path> mountsUnder(Path dir) throws IOException {
     String prefix = dir.toAbsolutePath().normalize() + "/";

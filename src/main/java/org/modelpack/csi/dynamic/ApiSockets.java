@@ -53,28 +53,45 @@ final class ApiSockets implements AutoCloseable {
   }
 
   /**
-   * Starts the server with no connector yet; sockets a previous process left in
-   * {@code <root>/dynamic} are removed (the directory is the driver's own).
+   * The sockets of the node's dynamic volumes under {@code <root>/dynamic}. Nothing is made or
+   * started until the first volume is opened: a node without dynamic volumes runs no thread for
+   * them and has no such directory.
    */
-  static ApiSockets start(Path root, Handler handler) throws IOException {
-    Path dir = Dirs.create(root.resolve(DIR), Dirs.PRIVATE);
-    try (var leftovers = Files.newDirectoryStream(dir, "*.sock")) {
-      for (Path p : leftovers) {
-        Files.deleteIfExists(p);
-      }
-    }
+  static ApiSockets create(Path root, Handler handler) {
     QueuedThreadPool threads = new QueuedThreadPool(WORKERS, 1, 30_000);
     threads.setName("dynamic-api");
     threads.setDaemon(true);
     threads.setReservedThreads(0);
     Server server = new Server(threads);
     server.setHandler(handler);
+    return new ApiSockets(root.resolve(DIR), server, threads);
+  }
+
+  /**
+   * Removes the sockets (and inspect scratch files) a previous process left: the directory is
+   * the driver's own. Call at start, before any volume is opened.
+   */
+  void clearLeftovers() throws IOException {
+    if (!Files.isDirectory(socketDir)) {
+      return;
+    }
+    try (var leftovers = Files.newDirectoryStream(socketDir)) {
+      for (Path p : leftovers) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private void ensureStarted() throws IOException {
+    Dirs.create(socketDir, Dirs.PRIVATE);
+    if (server.isStarted()) {
+      return;
+    }
     try {
       server.start();
     } catch (Exception e) {
       throw new IOException("cannot start the dynamic-volume API server: " + e, e);
     }
-    return new ApiSockets(dir, server, threads);
   }
 
   /** The volume whose socket {@code connector} is, or null. */
@@ -101,6 +118,7 @@ final class ApiSockets implements AutoCloseable {
       return;
     }
     close(volume, link);
+    ensureStarted();
     Path socket = socketPath(volume);
     if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
       throw new DriverException(ErrorKind.FAILED_PRECONDITION, "volume " + volume
@@ -166,6 +184,9 @@ final class ApiSockets implements AutoCloseable {
   /** Stops the server; the sockets' files stay for the next start (which replaces them). */
   @Override
   public void close() {
+    if (!server.isStarted()) {
+      return;
+    }
     try {
       server.stop();
     } catch (Exception e) {

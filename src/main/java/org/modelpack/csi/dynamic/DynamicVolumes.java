@@ -35,13 +35,16 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
   private final VolumeManager volumes;
   private final Clock clock;
   private final Map<String, LiveRoot> live = new ConcurrentHashMap<>();
+  /**
+   * One monitor per volume id published here (a few bytes each), never removed, so no caller
+   * waiting on one is ever handed a second.
+   */
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private final DynamicMounts mounts;
   private final ApiSockets sockets;
 
   private DynamicVolumes(Path volumesDir, Mounter mounter, TargetGuard guard,
-      VolumeManager volumes, Clock clock, Path root, RegistryClient registry)
-      throws IOException {
+      VolumeManager volumes, Clock clock, Path root, RegistryClient registry) {
     this.volumesDir = volumesDir;
     this.mounter = mounter;
     this.guard = guard;
@@ -50,7 +53,7 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
     this.mounts = new DynamicMounts(volumes, v -> Optional.ofNullable(live.get(v)));
     MountApi api = new MountApi(mounts, new ArtifactInspector(registry,
         root.resolve(ApiSockets.DIR)));
-    this.sockets = ApiSockets.start(root, api);
+    this.sockets = ApiSockets.create(root, api);
     api.servedBy(sockets::volumeOf);
   }
 
@@ -67,6 +70,7 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
     DynamicVolumes d = new DynamicVolumes(volumesDir, mounter, guard, volumes, clock, root,
         registry);
     try {
+      d.sockets.clearLeftovers();
       d.recover();
     } catch (IOException | RuntimeException e) {
       d.close();
@@ -170,8 +174,6 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
         log.info("dynamic volume {} unpublished from {} and removed", volumeId, target);
       } catch (IOException e) {
         throw new DriverException(ErrorKind.INTERNAL, "volume " + volumeId + ": " + e, e);
-      } finally {
-        locks.remove(volumeId);
       }
     }
     return true;

@@ -85,6 +85,8 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
 
   @Override
   public void publish(String volumeId, Path target) {
+    // The pod names its volume in API paths, which take only these characters.
+    DynamicNames.require("volume_id of a dynamic volume", volumeId);
     guard.check(target);
     synchronized (lock(volumeId)) {
       try {

@@ -57,7 +57,9 @@ final class MountApi extends Handler.Abstract {
     String path = request.getHttpURI().getDecodedPath();
     try {
       if (path.startsWith(ARTIFACTS) && path.length() > ARTIFACTS.length()) {
-        requireMethod(method, "GET");
+        if (!method.equals("GET")) {
+          throw notAllowed(method, "GET");
+        }
         send(response, callback, 200, inspector.inspect(path.substring(ARTIFACTS.length())));
         return true;
       }
@@ -80,7 +82,7 @@ final class MountApi extends Handler.Abstract {
               fail(response, callback, e);
             }
           });
-          default -> requireMethod(method, "GET or POST");
+          default -> throw notAllowed(method, "GET or POST");
         }
         return true;
       }
@@ -94,7 +96,7 @@ final class MountApi extends Handler.Abstract {
           response.setStatus(204);
           callback.succeeded();
         }
-        default -> requireMethod(method, "GET or DELETE");
+        default -> throw notAllowed(method, "GET or DELETE");
       }
     } catch (MethodNotAllowed e) {
       send(response, callback, 405, new ApiErrors.Body("METHOD_NOT_ALLOWED", e.getMessage()));
@@ -144,10 +146,8 @@ final class MountApi extends Handler.Abstract {
     return new DriverException(ErrorKind.NOT_FOUND, "no such route: " + method + " " + path);
   }
 
-  private static void requireMethod(String method, String allowed) {
-    if (!allowed.contains(method)) {
-      throw new MethodNotAllowed("method " + method + " is not allowed here; use " + allowed);
-    }
+  private static MethodNotAllowed notAllowed(String method, String allowed) {
+    return new MethodNotAllowed("method " + method + " is not allowed here; use " + allowed);
   }
 
   private static void fail(Response response, Callback callback, Throwable e) {

@@ -234,6 +234,9 @@ class DynamicVolumeIT extends NodesWithRegistry {
     Answer unknownVolume = api.send("GET", "/api/v1/volumes/csi-dyn-fail/nothing", null, WAIT);
     Answer inspectMissing = api.send("GET", "/api/v1/artifacts/" + registry.host()
         + "/models/nothing-here:v1", null, WAIT);
+    Answer wrongMethod = api.send("PUT", mounts + "/m", "{}", WAIT);
+    Status dottedId = CsiRequests.statusOf(() -> node.csi.node().nodePublishVolume(
+        CsiRequests.publishDynamic("csi.dotted", target("csi.dotted"))));
 
     assertThat(missing.status()).as(missing.body()).isEqualTo(404);
     assertThat(json(missing).path("code").asText()).isEqualTo("NOT_FOUND");
@@ -245,6 +248,13 @@ class DynamicVolumeIT extends NodesWithRegistry {
     assertThat(json(noReference).path("message").asText()).isEqualTo("reference is required");
     assertThat(unknownVolume.status()).isEqualTo(404);
     assertThat(inspectMissing.status()).as(inspectMissing.body()).isEqualTo(404);
+    assertThat(wrongMethod.status()).isEqualTo(405);
+    assertThat(json(wrongMethod).path("message").asText())
+        .isEqualTo("method PUT is not allowed here; use GET or DELETE");
+    assertThat(dottedId.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(dottedId.getDescription()).isEqualTo("volume_id of a dynamic volume 'csi.dotted' "
+        + "must match ^[a-zA-Z0-9_-]+$");
+    assertThat(target("csi.dotted")).doesNotExist();
     assertThat(target.resolve("models")).isEmptyDirectory();
     assertThat(node.root.resolve("volumes")).isDirectoryNotContaining("glob:**.m");
     assertThat(mountsUnder(tmp)).containsExactly(target);

@@ -118,13 +118,13 @@ final class ApiSockets implements AutoCloseable {
       return;
     }
     close(volume, link);
-    ensureStarted();
     Path socket = socketPath(volume);
     if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
       throw new DriverException(ErrorKind.FAILED_PRECONDITION, "volume " + volume
           + ": the API socket " + socket + " is longer than the " + MAX_SOCKET_PATH
           + " bytes a unix socket path may have; use a shorter root_dir");
     }
+    ensureStarted();
     UnixDomainServerConnector c = new UnixDomainServerConnector(server, 0, 1,
         new HttpConnectionFactory());
     c.setUnixDomainPath(socket);

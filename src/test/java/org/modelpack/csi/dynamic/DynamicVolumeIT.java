@@ -281,6 +281,7 @@ class DynamicVolumeIT extends NodesWithRegistry {
         .contains("use a shorter root_dir");
     assertThat(target).doesNotExist();
     assertThat(node.root.resolve("volumes")).isEmptyDirectory();
+    assertThat(node.root.resolve(ApiSockets.DIR)).doesNotExist();
     assertThat(mountsUnder(tmp)).isEmpty();
   }
 

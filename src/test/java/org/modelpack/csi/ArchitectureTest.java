@@ -47,7 +47,8 @@ class ArchitectureTest {
       List.of("modelpack", "mount", "unpack", "registry", "store"),
       List.of("pull"),
       List.of("volume"),
-      List.of("csi", "admin", "metrics", "events"),  // metrics, events: observers server wires
+      // metrics, events: observers server wires; dynamic: the in-pod API, behind csi's port
+      List.of("csi", "admin", "metrics", "events", "dynamic"),
       List.of("server"),
       List.of("cli", "pack"));
 

@@ -13,7 +13,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     subcommands = {ServeCommand.class, PublishCommand.class, UnpublishCommand.class,
-        InfoCommand.class, StoreCommand.class, PushCommand.class, CommandLine.HelpCommand.class})
+        InfoCommand.class, StoreCommand.class, PushCommand.class, MountCommand.class,
+        UmountCommand.class, ListCommand.class, InspectCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

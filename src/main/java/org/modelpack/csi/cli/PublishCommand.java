@@ -38,8 +38,9 @@ final class PublishCommand implements Callable<Integer> {
       description = "Absolute directory to mount at (created if missing)")
   Path target;
 
-  @Option(names = "--reference", required = true,
-      description = "Model reference, e.g. 127.0.0.1:5000/models/demo:v1")
+  @Option(names = "--reference",
+      description = "Model reference, e.g. 127.0.0.1:5000/models/demo:v1; without it, a "
+          + "dynamic volume (an empty workspace filled through its API socket, see mount)")
   String reference;
 
   @Option(names = "--service-name", defaultValue = DriverConfig.DEFAULT_SERVICE_NAME,
@@ -92,7 +93,9 @@ final class PublishCommand implements Callable<Integer> {
 
   private NodePublishVolumeRequest request() {
     Map<String, String> context = new LinkedHashMap<>(attributes);
-    context.put(serviceName + "/reference", reference);
+    if (reference != null) {
+      context.put(serviceName + "/reference", reference);
+    }
     if (writable) {
       context.put(serviceName + "/writable", "true");
     }

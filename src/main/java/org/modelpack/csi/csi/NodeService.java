@@ -35,11 +35,19 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   /** Prefix of the volume attributes' keys ({@code <service_name>/reference}, …). */
   private final String serviceName;
   private final VolumeManager volumes;
+  /** Volumes without a reference; null where the node serves none (they are refused). */
+  private final DynamicRootVolumes dynamic;
 
   public NodeService(String nodeId, String serviceName, VolumeManager volumes) {
+    this(nodeId, serviceName, volumes, null);
+  }
+
+  public NodeService(String nodeId, String serviceName, VolumeManager volumes,
+      DynamicRootVolumes dynamic) {
     this.nodeId = nodeId;
     this.serviceName = serviceName;
     this.volumes = volumes;
+    this.dynamic = dynamic;
   }
 
   @Override
@@ -73,6 +81,9 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         // A PVC: NodeStageVolume pulled the model; bind it at this pod's target.
         Path staging = path("staging_target_path", request.getStagingTargetPath());
         volumes.staged().publish(validate(request, true), staging);
+      } else if (dynamic != null && isDynamic(request)) {
+        VolumeIds.requireSafe(request.getVolumeId());
+        dynamic.publish(request.getVolumeId(), targetPath(request.getTargetPath()));
       } else {
         volumes.publish(validate(request, false));
       }
@@ -145,9 +156,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
       StreamObserver<NodeUnpublishVolumeResponse> observer) {
     GrpcErrors.respond("NodeUnpublishVolume " + request.getVolumeId(), observer, () -> {
       VolumeIds.requireSafe(request.getVolumeId());
-      volumes.unpublish(request.getVolumeId(), targetPath(request.getTargetPath()));
+      Path target = targetPath(request.getTargetPath());
+      if (dynamic == null || !dynamic.unpublishIfDynamic(request.getVolumeId(), target)) {
+        volumes.unpublish(request.getVolumeId(), target);
+      }
       return NodeUnpublishVolumeResponse.getDefaultInstance();
     });
+  }
+
+  /** No reference attribute, or an empty one: the Go driver's dynamic volume. */
+  private boolean isDynamic(NodePublishVolumeRequest r) {
+    return r.getVolumeContextMap().getOrDefault(serviceName + VolumeAttributes.REFERENCE, "")
+        .isEmpty();
   }
 
   /**

@@ -32,6 +32,11 @@ final class CommandMounts implements MountCalls {
   }
 
   @Override
+  public void makeShared(Path target) throws IOException {
+    run("mount", "--make-shared", target.toString());
+  }
+
+  @Override
   public boolean unmountTop(Path target) throws IOException {
     if (!table.isMountPoint(target)) {
       return false;

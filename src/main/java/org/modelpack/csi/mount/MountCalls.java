@@ -19,6 +19,12 @@ interface MountCalls {
    */
   boolean unmountTop(Path target) throws IOException;
 
+  /**
+   * Makes the mount at {@code target} shared (its own peer group): mounts made below it later
+   * then also appear in every copy of it that follows it (a pod's HostToContainer view).
+   */
+  void makeShared(Path target) throws IOException;
+
   /** How the calls are made, for the log. */
   String describe();
 }

@@ -83,6 +83,22 @@ public final class Mounter {
     log.debug("bind-mounted {} at {} read-write", source, target);
   }
 
+  /**
+   * Bind-mounts {@code source} read-only at {@code target} (as {@link #bindReadOnly}) and makes
+   * that mount shared, so that mounts the driver adds below the target later reach the copies
+   * that follow it: a pod's view of a dynamic volume's workspace receives each model mounted
+   * into it after the pod started (with {@code mountPropagation: HostToContainer}).
+   */
+  public void bindReadOnlyShared(Path source, Path target) throws IOException {
+    bindReadOnly(source, target);
+    try {
+      calls.makeShared(target);
+    } catch (IOException | RuntimeException e) {
+      calls.unmountTop(target); // the mount this call just made
+      throw e;
+    }
+  }
+
   /** What {@link #unmountBindOf} found at a target, and did. */
   public enum Unmount {
     /** The target's topmost mount was a bind of the source; it is gone. */

@@ -23,6 +23,7 @@ final class SyscallMounts implements MountCalls {
   private static final long MS_NODEV = 4;
   private static final long MS_REMOUNT = 32;
   private static final long MS_BIND = 4096;
+  private static final long MS_SHARED = 1 << 20;
   private static final int MNT_DETACH = 2;
   /** A symlink at the target is not followed: the mount checked is the mount removed. */
   private static final int UMOUNT_NOFOLLOW = 8;
@@ -68,6 +69,12 @@ final class SyscallMounts implements MountCalls {
     long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0);
     call("remount " + target + (readOnly ? " ro,nosuid,nodev" : " nosuid,nodev"),
         () -> libc.mount(null, target.toString(), null, new NativeLong(flags), null));
+  }
+
+  @Override
+  public void makeShared(Path target) throws IOException {
+    call("mount --make-shared " + target,
+        () -> libc.mount(null, target.toString(), null, new NativeLong(MS_SHARED), null));
   }
 
   @Override

@@ -16,6 +16,7 @@ import org.modelpack.csi.csi.ControllerService;
 import org.modelpack.csi.csi.CsiServer;
 import org.modelpack.csi.csi.IdentityService;
 import org.modelpack.csi.csi.NodeService;
+import org.modelpack.csi.dynamic.DynamicVolumes;
 import org.modelpack.csi.events.PodEvents;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.metrics.DriverMetrics;
@@ -53,14 +54,17 @@ public final class NodePlugin implements Plugin {
   private final LayerStore store;
   private final VolumeManager volumes;
   private final Prefetcher prefetcher;
+  private final DynamicVolumes dynamic;
   private final CsiServer server;
   private final DriverMetrics.Serving metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
-      VolumeManager volumes, Prefetcher prefetcher, CsiServer server, DriverMetrics.Serving metrics,
-      List<AutoCloseable> locks) {
+      VolumeManager volumes, Prefetcher prefetcher, DynamicVolumes dynamic, CsiServer server,
+      DriverMetrics.Serving metrics, List<AutoCloseable> locks) {
+    this.prefetcher = prefetcher;
+    this.dynamic = dynamic;
     this.locks = locks;
     this.metrics = metrics;
     this.config = config;
@@ -132,10 +136,21 @@ public final class NodePlugin implements Plugin {
         .countDroppedEvents(events::dropped)
         .countRegistryRetries(registry.stats())
         .storeBudget(config.cache().maxSizeBytes());
-    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter,
-        new TargetGuard(List.of(root, storeDir, socketDir)), Clock.systemUTC(),
+    TargetGuard guard = new TargetGuard(List.of(root, storeDir, socketDir));
+    VolumeManager volumes = new VolumeManager(volumesDir, () -> puller, mounter, guard,
+        Clock.systemUTC(),
         new VolumeSettings(config.pull().publishWait(), config.pull().orphanTimeout()),
         NodeOps.both(driverMetrics.nodeOps(), events));
+    DynamicVolumes dynamic;
+    try {
+      // Before the CSI socket: a live dynamic volume has its API socket again when kubelet
+      // can call.
+      dynamic = DynamicVolumes.start(root, volumesDir, mounter, guard, volumes, registry,
+          Clock.systemUTC());
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(List.of(volumes, store, registry));
+      throw e;
+    }
     // The store was rebuilt above, before the socket opens: Probe only ever sees a store that is
     // ready, and answers for the disks (docs/decisions/1040-health.md).
     Prefetcher prefetcher = Prefetcher.open(root.resolve(PREFETCH_DIR), () -> puller);
@@ -143,7 +158,7 @@ public final class NodePlugin implements Plugin {
     List<BindableService> services = new ArrayList<>(List.of(
         new IdentityService(config.serviceName(), Version.get(), ready,
             config.mode().servesController()),
-        new NodeService(config.nodeId(), config.serviceName(), volumes),
+        new NodeService(config.nodeId(), config.serviceName(), volumes, dynamic),
         new StoreAdminService(store, prefetcher),
         new VolumeAdminService(volumes)));
     if (config.mode().servesController()) {
@@ -156,13 +171,14 @@ public final class NodePlugin implements Plugin {
       server = CsiServer.start(config.csiEndpoint(), services);
     } catch (IOException | RuntimeException e) {
       // A port or socket that cannot be had stops the start: release what is already open.
-      closeQuietly(List.of(metrics, prefetcher, volumes, store, registry));
+      closeQuietly(List.of(metrics, prefetcher, dynamic, volumes, store, registry));
       throw e;
     }
     log.info("{} {} serving node {} with root_dir {}{}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir(),
         config.mode().servesController() ? " and the controller" : "");
-    return new NodePlugin(config, registry, store, volumes, prefetcher, server, metrics, locks);
+    return new NodePlugin(config, registry, store, volumes, prefetcher, dynamic, server, metrics,
+        locks);
   }
 
   private static void closeQuietly(List<AutoCloseable> closeables) {
@@ -197,6 +213,7 @@ public final class NodePlugin implements Plugin {
     server.close();
     metrics.close();
     prefetcher.close();
+    dynamic.close();
     volumes.close();
     store.close();
     registry.close();

@@ -231,7 +231,8 @@ class NodePublishIT {
         publish("csi-bad", target, reference).clearVolumeCapability().build(),
         publish("csi-bad", target, reference).setVolumeCapability(VolumeCapability.newBuilder()
             .setBlock(VolumeCapability.BlockVolume.getDefaultInstance())).build(),
-        publish("csi-bad", target, reference).clearVolumeContext().build(),
+        // (no reference at all is a dynamic volume; a blank one is a mistake)
+        publish("csi-bad", target, "  ").build(),
         publish("csi-bad", target, "not a reference!").build());
     for (NodePublishVolumeRequest req : bad) {
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(

@@ -31,6 +31,16 @@ public final class CsiRequests {
         .putVolumeContext("csi.storage.k8s.io/pod.name", "inference-0");
   }
 
+  /** A publish as kubelet sends it for a pod volume without a reference: a dynamic volume. */
+  public static NodePublishVolumeRequest publishDynamic(String volumeId, Path target) {
+    return NodePublishVolumeRequest.newBuilder()
+        .setVolumeId(volumeId)
+        .setTargetPath(target.toString())
+        .setVolumeCapability(mountCapability(AccessMode.Mode.SINGLE_NODE_WRITER))
+        .putVolumeContext("csi.storage.k8s.io/ephemeral", "true")
+        .build();
+  }
+
   public static VolumeCapability mountCapability(AccessMode.Mode mode) {
     return VolumeCapability.newBuilder()
         .setMount(VolumeCapability.MountVolume.getDefaultInstance())

@@ -63,7 +63,6 @@ public final class NodePlugin implements Plugin {
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
       VolumeManager volumes, Prefetcher prefetcher, DynamicVolumes dynamic, CsiServer server,
       DriverMetrics.Serving metrics, List<AutoCloseable> locks) {
-    this.prefetcher = prefetcher;
     this.dynamic = dynamic;
     this.locks = locks;
     this.metrics = metrics;

@@ -2,13 +2,10 @@ package org.modelpack.csi.metrics;
 
 import java.util.function.BooleanSupplier;
 import org.modelpack.csi.store.LayerStore;
+import org.modelpack.csi.volume.VolumeKind;
 import org.modelpack.csi.volume.VolumeManager;
 
-/**
- * The Go driver's node gauges, read at scrape time. This driver serves inline volumes only, so
- * the pvc and dynamic counts are 0; they are exported so that dashboards summing the three
- * keep working.
- */
+/** The Go driver's node gauges, read at scrape time. */
 final class NodeGauges {
   private NodeGauges() {}
 
@@ -18,11 +15,14 @@ final class NodeGauges {
             "Bytes the node's model cache (the layer store) holds.",
             () -> StoreMetrics.sizeOf(store))
         .gauge("model_csi_node_mounted_inline_models",
-            "Inline volumes mounted at one target or more.", volumes::mountedVolumes)
+            "Inline volumes mounted at one target or more.",
+            () -> volumes.mountedVolumes(VolumeKind.INLINE))
         .gauge("model_csi_node_mounted_pvc_models",
-            "PVC volumes mounted (always 0: PVCs are not served yet).", () -> 0)
+            "PVC volumes staged or published on this node.",
+            () -> volumes.mountedVolumes(VolumeKind.PVC))
         .gauge("model_csi_node_mounted_dynamic_models",
-            "Dynamic mounts (always 0: dynamic volumes are not served).", () -> 0)
+            "Models mounted into dynamic volumes.",
+            () -> volumes.mountedVolumes(VolumeKind.DYNAMIC))
         .gauge("model_csi_node_not_ready",
             "1 while the node cannot serve volumes (root_dir or cache.dir is not writable).",
             () -> ready.getAsBoolean() ? 0 : 1)

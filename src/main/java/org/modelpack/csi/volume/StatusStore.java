@@ -62,10 +62,15 @@ public final class StatusStore {
   }
 
   /** How many volumes under {@code volumesDir} are mounted at a target or more; 0: unreadable. */
-  int countMounted(Path volumesDir) {
+  /**
+   * How many volumes of {@code kind} serve a model at one target or more (a dynamic volume's
+   * workspace names no model and is not counted; its mounts are).
+   */
+  int countMounted(Path volumesDir, VolumeKind kind) {
     try (Stream<Path> list = Files.list(volumesDir)) {
-      return (int) list.filter(Files::isDirectory).map(this::read).flatMap(Optional::stream)
-          .filter(s -> !s.targetPaths().isEmpty()).count();
+      return (int) list.filter(dir -> VolumeKind.of(dir.getFileName().toString()) == kind)
+          .filter(Files::isDirectory).map(this::read).flatMap(Optional::stream)
+          .filter(s -> s.reference() != null && !s.targetPaths().isEmpty()).count();
     } catch (IOException | RuntimeException e) {
       log.debug("cannot count mounted volumes: {}", e.toString());
       return 0;

@@ -348,11 +348,11 @@ public final class VolumeManager implements AutoCloseable {
   }
 
   /**
-   * How many volumes are mounted at one target or more, for metrics: reads each volume's
-   * status.json, so it is for a scrape, not for a hot path.
+   * How many volumes of {@code kind} serve a model at one target or more, for metrics: reads
+   * their status.json files, so it is for a scrape, not for a hot path.
    */
-  public int mountedVolumes() {
-    return statuses.countMounted(volumesDir);
+  public int mountedVolumes(VolumeKind kind) {
+    return statuses.countMounted(volumesDir, kind);
   }
 
   /** Cancels every running pull at once, then waits for each to clean up. */

@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,8 +29,9 @@ import org.modelpack.csi.metrics.DriverMetrics;
 import org.modelpack.csi.registry.RegistryStats;
 import org.modelpack.csi.server.NodePlugin;
 import org.modelpack.csi.store.StoreStats;
-import org.modelpack.csi.volume.NodeOps;
+import org.modelpack.csi.testing.Scrape;
 import org.modelpack.csi.volume.NodeOps.Outcome;
+import org.modelpack.csi.volume.NodeOps;
 
 /**
  * The Grafana dashboard shipped with the chart: every query in it reads series the driver
@@ -66,7 +64,7 @@ class GrafanaDashboardTest {
         root_dir: %s
         csi_endpoint: unix://%s/csi.sock
         """.formatted(root, root)));
-    int port = freePort();
+    int port = Scrape.freePort();
     DriverMetrics metrics = DriverMetrics.create(
         MetricsAddress.parse("tcp://127.0.0.1:" + port, null))
         .countRegistryRetries(new RegistryStats()).storeBudget(10L << 30);
@@ -226,9 +224,4 @@ class GrafanaDashboardTest {
     return found.get(0);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 }

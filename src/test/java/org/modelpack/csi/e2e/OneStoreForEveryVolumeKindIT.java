@@ -9,6 +9,7 @@ import csi.v1.Csi.NodeStageVolumeRequest;
 import csi.v1.Csi.NodeUnstageVolumeRequest;
 import csi.v1.Csi.Volume;
 import csi.v1.Csi.VolumeCapability.AccessMode.Mode;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,24 +22,27 @@ import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.NodesWithRegistry;
+import org.modelpack.csi.testing.Scrape;
 import org.modelpack.csi.testing.TestNode;
 
 /**
  * The three volume kinds on one node (controller and node on one socket, a real registry, real
  * mounts): an inline volume, a PVC and a dynamic mount of the same model share the node's layer
- * store, so the registry serves each layer once.
+ * store, so the registry serves each layer once, and each is counted in its kind's gauge.
  */
 class OneStoreForEveryVolumeKindIT extends NodesWithRegistry {
   private static final String REFERENCE = CsiRequests.REFERENCE_KEY;
 
   @Test
-  void aModelUsedByAnInlineVolumeAPvcAndADynamicMountIsDownloadedOnce() throws Exception {
+  void aModelUsedByAnInlineVolumeAPvcAndADynamicMountIsDownloadedOnceAndCountedByKind() throws Exception {
     PushedArtifact model = ModelArtifactBuilder.create(tmp.resolve("a-kinds"))
         .rawFile("model.safetensors", 3_000_000, 7).rawFile("config.json", 400, 8)
         .push(pusher, ref("models/kinds:v1"));
     String weights = "sha256:" + model.file("model.safetensors").sha256();
     String config = "sha256:" + model.file("config.json").sha256();
-    TestNode node = startNode("kinds", "", "mode: all\n");
+    int port = Scrape.freePort();
+    TestNode node = startNode("kinds", "", "mode: all\nmetrics_addr: tcp://127.0.0.1:" + port);
+    URI metrics = URI.create("http://127.0.0.1:" + port + "/metrics");
 
     Path inline = target("csi-inline-kinds");
     node.csi.node().nodePublishVolume(CsiRequests.publish("csi-inline-kinds", inline,
@@ -77,6 +81,10 @@ class OneStoreForEveryVolumeKindIT extends NodesWithRegistry {
     assertThat(registry.countBlobGets(config)).as("blob GETs of config.json").isEqualTo(1);
     assertThat(node.plugin.store().stats().snapshot().misses())
         .as("layers the store had to download").isEqualTo(2);
+    Scrape scrape = Scrape.of(metrics);
+    assertThat(scrape.value("model_csi_node_mounted_inline_models")).hasValue(1);
+    assertThat(scrape.value("model_csi_node_mounted_pvc_models")).hasValue(1);
+    assertThat(scrape.value("model_csi_node_mounted_dynamic_models")).hasValue(1);
 
     node.csi.node().nodeUnpublishVolume(CsiRequests.unpublish("csi-dyn-kinds", dynamic));
     node.csi.node().nodeUnpublishVolume(CsiRequests.unpublish(pvc.getVolumeId(), pvcTarget));
@@ -86,6 +94,10 @@ class OneStoreForEveryVolumeKindIT extends NodesWithRegistry {
         .setVolumeId(pvc.getVolumeId()).build());
     node.csi.node().nodeUnpublishVolume(CsiRequests.unpublish("csi-inline-kinds", inline));
     assertThat(mountsUnder(tmp)).isEmpty();
+    Scrape after = Scrape.of(metrics);
+    assertThat(after.value("model_csi_node_mounted_inline_models")).hasValue(0);
+    assertThat(after.value("model_csi_node_mounted_pvc_models")).hasValue(0);
+    assertThat(after.value("model_csi_node_mounted_dynamic_models")).hasValue(0);
     try (Stream<Path> volumes = Files.list(node.root.resolve("volumes"))) {
       assertThat(volumes).isEmpty();
     }

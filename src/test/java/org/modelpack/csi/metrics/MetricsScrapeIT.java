@@ -17,11 +17,12 @@ import org.modelpack.csi.config.ConfigLoader;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.server.NodePlugin;
 import org.modelpack.csi.testing.FaultProxy;
-import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.PushedArtifact;
 import org.modelpack.csi.testing.ModelArtifactBuilder.TarEntry;
+import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.NodesWithRegistry;
+import org.modelpack.csi.testing.Scrape;
 import org.modelpack.csi.testing.TestNode;
 
 /**
@@ -41,7 +42,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
         .push(pusher, ref("models/metrics:v1"));
     List<Descriptor> layers = model.manifest().layers();
     long modelBytes = layers.stream().mapToLong(Descriptor::size).sum();
-    int port = freePort();
+    int port = Scrape.freePort();
     TestNode node = startNode("root", "", "metrics_addr: tcp://127.0.0.1:" + port);
     URI metrics = URI.create("http://127.0.0.1:" + port + "/metrics");
 
@@ -123,7 +124,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
         .inject(FaultProxy.on(digestOf(model, "reset.bin")).times(2).resetBeforeAnswer())
         .inject(FaultProxy.on(digestOf(model, "closed-early.bin")).truncateAfter(1 << 20))
         .inject(FaultProxy.on(digestOf(model, "stalled.bin")).stallAfter(512 << 10));
-    int port = freePort();
+    int port = Scrape.freePort();
     TestNode node = closeAfterTest(TestNode.start(tmp.resolve("root-faults"), tmp, """
         metrics_addr: tcp://127.0.0.1:%d
         pull_config:
@@ -170,7 +171,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
 
   @Test
   void failedPublishIsCountedAsFailedNotSucceeded() throws Exception {
-    int port = freePort();
+    int port = Scrape.freePort();
     TestNode node = startNode("root-failed", "", "metrics_addr: tcp://127.0.0.1:" + port);
     URI metrics = URI.create("http://127.0.0.1:" + port + "/metrics");
 
@@ -186,7 +187,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
 
   @Test
   void healthzAnswersOkAndUnknownPathsAre404() throws Exception {
-    int port = freePort();
+    int port = Scrape.freePort();
     startNode("root-health", "", "metrics_addr: tcp://127.0.0.1:" + port);
 
     var healthz = Scrape.get(URI.create("http://127.0.0.1:" + port + "/healthz"));
@@ -198,7 +199,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
 
   @Test
   void withPodIpSetTheSamePortIsAlsoServedOnLoopback() throws Exception {
-    int port = freePort();
+    int port = Scrape.freePort();
     // 127.0.0.2 stands for the pod's IP: on Linux all of 127/8 is this machine.
     Path root = tmp.resolve("root-pod-ip");
     NodePlugin plugin = closeAfterTest(NodePlugin.start(new ConfigLoader(
@@ -224,7 +225,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
     }
 
     // Nothing of the failed start holds on: the same root_dir starts with a free port.
-    int port = freePort();
+    int port = Scrape.freePort();
     startNode("root-taken", "", "metrics_addr: tcp://127.0.0.1:" + port);
     assertThat(Scrape.get(URI.create("http://127.0.0.1:" + port + "/healthz")).statusCode())
         .isEqualTo(200);
@@ -232,7 +233,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
 
   @Test
   void closingTheNodeStopsTheMetricsServer() throws Exception {
-    int port = freePort();
+    int port = Scrape.freePort();
     TestNode node = startNode("root-close", "", "metrics_addr: tcp://127.0.0.1:" + port);
     node.close();
 
@@ -242,9 +243,4 @@ class MetricsScrapeIT extends NodesWithRegistry {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 }

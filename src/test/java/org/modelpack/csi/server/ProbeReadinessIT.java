@@ -8,8 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import csi.v1.Csi.ProbeRequest;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +17,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.modelpack.csi.testing.Commands;
 import org.modelpack.csi.testing.NodesWithRegistry;
+import org.modelpack.csi.testing.Scrape;
 import org.modelpack.csi.testing.TestNode;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +34,7 @@ class ProbeReadinessIT extends NodesWithRegistry {
 
   @Test
   void probeAndHealthzSayNotReadyWhileRootDirIsReadOnlyAndReadyAgainAfter() throws Exception {
-    int port = freePort();
+    int port = Scrape.freePort();
     TestNode node = startNode("root", "", "metrics_addr: tcp://127.0.0.1:" + port);
     URI healthz = URI.create("http://127.0.0.1:" + port + "/healthz");
     Path scratch = node.root.resolve("staging").toRealPath();
@@ -76,9 +75,4 @@ class ProbeReadinessIT extends NodesWithRegistry {
         HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -40,14 +38,7 @@ final class MountCommand implements Callable<Integer> {
       description = "Name of the mount: letters, digits, '_' and '-'")
   String mountId;
 
-  @Option(names = "--exclude-model-weights",
-      description = "Leave out the model's weight files")
-  boolean excludeModelWeights;
-
-  @Option(names = "--exclude-file-pattern", paramLabel = "PATTERN",
-      description = "Leave out files matching this gitignore-style pattern (repeatable; "
-          + "!PATTERN keeps a file back in)")
-  List<String> excludeFilePatterns = new ArrayList<>();
+  @Mixin ExclusionOptions exclusions;
 
   @Option(names = "--check-disk-quota",
       description = "Refuse the mount when the node's disk quota cannot hold the model")
@@ -64,8 +55,8 @@ final class MountCommand implements Callable<Integer> {
     ObjectNode body = Json.mapper().createObjectNode()
         .put("mount_id", mountId).put("reference", reference)
         .put("check_disk_quota", checkDiskQuota)
-        .put("exclude_model_weights", excludeModelWeights);
-    excludeFilePatterns.forEach(body.putArray("exclude_file_patterns")::add);
+        .put("exclude_model_weights", exclusions.excludeModelWeights);
+    exclusions.excludeFilePatterns.forEach(body.putArray("exclude_file_patterns")::add);
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     try (DynamicApiClient client = workdir.connect()) {
       CompletableFuture<Answer> post = CompletableFuture.supplyAsync(() -> WorkdirOptions.send(

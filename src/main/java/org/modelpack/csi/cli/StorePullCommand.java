@@ -6,9 +6,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.admin.v1.PullProgress;
@@ -43,14 +41,7 @@ final class StorePullCommand implements Callable<Integer> {
       description = "The model, e.g. registry.example.com/models/llama:v1 or …@sha256:…")
   String reference;
 
-  @Option(names = "--exclude-model-weights",
-      description = "Leave out the weight files, as the exclude-model-weights volume attribute")
-  boolean excludeModelWeights;
-
-  @Option(names = "--exclude-file-pattern", paramLabel = "PATTERN",
-      description = "Leave out matching files, as one entry of the exclude-file-patterns volume "
-          + "attribute (repeatable, in order; '!' re-includes)")
-  List<String> excludeFilePatterns = new ArrayList<>();
+  @Mixin ExclusionOptions exclusions;
 
   @Option(names = "--timeout", defaultValue = "86400", paramLabel = "SECONDS",
       converter = OptionConverters.PositiveSeconds.class,
@@ -67,8 +58,8 @@ final class StorePullCommand implements Callable<Integer> {
   public Integer call() {
     Path socket = endpoint.socket();
     PullRequest request = PullRequest.newBuilder().setReference(reference)
-        .setExcludeModelWeights(excludeModelWeights)
-        .addAllExcludeFilePatterns(excludeFilePatterns).build();
+        .setExcludeModelWeights(exclusions.excludeModelWeights)
+        .addAllExcludeFilePatterns(exclusions.excludeFilePatterns).build();
     PrintWriter out = spec.commandLine().getOut();
     ProgressPrinter progress = new ProgressPrinter(out, System.console() != null, reference,
         System::nanoTime);

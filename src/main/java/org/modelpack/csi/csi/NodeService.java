@@ -83,7 +83,9 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         volumes.staged().publish(validate(request, true), staging);
       } else if (dynamic != null && isDynamic(request)) {
         VolumeIds.requireSafe(request.getVolumeId());
-        dynamic.publish(request.getVolumeId(), targetPath(request.getTargetPath()));
+        Path target = targetPath(request.getTargetPath());
+        mountMode(request); // a workspace is a mount too: the same capability checks
+        dynamic.publish(request.getVolumeId(), target);
       } else {
         volumes.publish(validate(request, false));
       }
@@ -178,10 +180,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
   private PublishRequest validate(NodePublishVolumeRequest r, boolean staged) {
     VolumeIds.requireSafe(r.getVolumeId());
     Path target = targetPath(r.getTargetPath());
-    if (!r.hasVolumeCapability()) {
-      throw GrpcErrors.invalid("volume_capability is required");
-    }
-    Mode mode = Capabilities.mountMode(r.getVolumeCapability(), "volume_capability");
+    Mode mode = mountMode(r);
     VolumeAttributes attributes = staged
         ? VolumeAttributes.parseProvisioned(serviceName, r.getVolumeContextMap())
         : VolumeAttributes.parse(serviceName, r.getVolumeContextMap(), r.getReadonly(), mode);
@@ -195,6 +194,14 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     return new PublishRequest(r.getVolumeId(), target, attributes.reference(),
         mode == Mode.SINGLE_NODE_SINGLE_WRITER, writable, attributes.filter(),
         attributes.checkDiskQuota(), r.getSecretsMap(), attributes.pod());
+  }
+
+  /** The mount access mode asked for; INVALID_ARGUMENT without one, or for block access. */
+  private static Mode mountMode(NodePublishVolumeRequest r) {
+    if (!r.hasVolumeCapability()) {
+      throw GrpcErrors.invalid("volume_capability is required");
+    }
+    return Capabilities.mountMode(r.getVolumeCapability(), "volume_capability");
   }
 
   private static Path targetPath(String value) {

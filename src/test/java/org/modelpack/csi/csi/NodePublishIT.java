@@ -30,6 +30,7 @@ import org.modelpack.csi.registry.RegistryClient;
 import org.modelpack.csi.registry.RegistrySettings;
 import org.modelpack.csi.server.NodePlugin;
 import org.modelpack.csi.testing.Closeables;
+import org.modelpack.csi.testing.CsiRequests;
 import org.modelpack.csi.testing.ModelArtifactBuilder;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Compression;
 import org.modelpack.csi.testing.ModelArtifactBuilder.Content;
@@ -233,7 +234,14 @@ class NodePublishIT {
             .setBlock(VolumeCapability.BlockVolume.getDefaultInstance())).build(),
         // (no reference at all is a dynamic volume; a blank one is a mistake)
         publish("csi-bad", target, "  ").build(),
-        publish("csi-bad", target, "not a reference!").build());
+        publish("csi-bad", target, "not a reference!").build(),
+        // a dynamic volume (no reference) is checked as any other publish (csi-sanity does so)
+        CsiRequests.publishDynamic("csi-bad", target).toBuilder().clearVolumeCapability()
+            .build(),
+        CsiRequests.publishDynamic("csi-bad", target).toBuilder().setVolumeCapability(
+            VolumeCapability.newBuilder().setBlock(VolumeCapability.BlockVolume
+                .getDefaultInstance())).build(),
+        CsiRequests.publishDynamic("csi-bad", target).toBuilder().clearTargetPath().build());
     for (NodePublishVolumeRequest req : bad) {
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
           StatusRuntimeException.class, () -> csi.node().nodePublishVolume(req));

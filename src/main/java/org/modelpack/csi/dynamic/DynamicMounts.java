@@ -17,6 +17,7 @@ import java.util.function.Function;
 import org.modelpack.csi.concurrent.DaemonThreads;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
+import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.pull.LayerFilter;
 import org.modelpack.csi.volume.PublishRequest;
 import org.modelpack.csi.volume.VolumeManager;
@@ -28,23 +29,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The models mounted into dynamic volumes. Mount {@code m} of volume {@code v} is the volume
- * manager's volume {@code v.m} (same store, same background pull, same read-only bind), whose
- * model is bind-mounted at {@code <target>/models/m/model}: the pod's view of the workspace
- * follows that target, so it sees the mount (decision 1121).
+ * manager's volume {@code v.m} (same store, same background pull, same read-only bind), bound
+ * at {@code <target>/models/m/.source} (decision 1121); its files are then linked into the
+ * workspace at {@code models/m/model}, which every pod sees, with or without mount propagation
+ * (decision 1127).
  */
 final class DynamicMounts implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DynamicMounts.class);
 
   private final VolumeManager volumes;
   private final Function<String, Optional<LiveRoot>> roots;
+  private final ModelLinks links;
   /** By internal volume id: running mounts, and failed ones until replaced or deleted. */
   private final ConcurrentHashMap<String, MountWaiter> waiters = new ConcurrentHashMap<>();
   private final ExecutorService threads =
       Executors.newCachedThreadPool(DaemonThreads.named("dynamic-mount"));
 
-  DynamicMounts(VolumeManager volumes, Function<String, Optional<LiveRoot>> roots) {
+  DynamicMounts(VolumeManager volumes, Function<String, Optional<LiveRoot>> roots,
+      MountTable mounts) {
     this.volumes = volumes;
     this.roots = roots;
+    this.links = new ModelLinks(mounts);
   }
 
   /**
@@ -66,7 +71,7 @@ final class DynamicMounts implements AutoCloseable {
       throw new DriverException(ErrorKind.INVALID_ARGUMENT, "exclude_file_patterns: "
           + e.getMessage());
     }
-    PublishRequest req = new PublishRequest(id, Workspace.mountPoint(root.target(), mountId),
+    PublishRequest req = new PublishRequest(id, Workspace.sourcePoint(root.target(), mountId),
         reference, false, false, filter, body.checkDiskQuota(), (
             org.modelpack.csi.registry.auth.PodSecretCredentials) null, null);
     req.parsedReference(); // INVALID_ARGUMENT before anything is made
@@ -85,15 +90,17 @@ final class DynamicMounts implements AutoCloseable {
         if (existing.isPresent()) {
           requireSame(mountId, existing.get().reference(), existing.get().filter(), req);
         }
-        root.workspace().createMountPoint(mountId);
-        waiter = new MountWaiter(mountId, req, volumes);
+        Path mountDir = root.workspace().createMountDir(mountId);
+        // The volume manager's own path of the pulled model: the links' source.
+        Path pulled = volumes.volumeDir(id).resolve(Workspace.MODEL);
+        waiter = new MountWaiter(mountId, req, volumes, () -> links.mirror(mountDir, pulled));
         waiters.put(id, waiter);
         MountWaiter started = waiter;
         started.outcome.whenComplete((s, e) -> {
           if (e == null) {
             waiters.remove(id, started);
           } else if (!(e instanceof DriverException d && d.kind() == ErrorKind.ABORTED)) {
-            root.workspace().removeMountPoint(mountId); // nothing of a failed mount stays
+            removeLinks(root, mountId, true); // nothing of a failed mount stays
           }
         });
         threads.execute(waiter);
@@ -172,11 +179,14 @@ final class DynamicMounts implements AutoCloseable {
 
   private void remove(LiveRoot root, String mountId) throws IOException {
     String id = DynamicNames.mountVolumeId(root.volume(), mountId);
-    Path point = Workspace.mountPoint(root.target(), mountId);
+    Path point = Workspace.sourcePoint(root.target(), mountId);
     MountWaiter waiter = waiters.remove(id);
     if (waiter != null) {
       waiter.cancel();
     }
+    // The pod loses the files first; the links are the last names of the model's inodes once
+    // the volume below is gone, so they go before it too.
+    removeLinks(root, mountId, false);
     volumes.unpublish(id, point); // cancels the pull this mount asked for
     if (waiter != null && !waiter.outcome.isDone()) {
       try {
@@ -188,7 +198,7 @@ final class DynamicMounts implements AutoCloseable {
       }
       volumes.unpublish(id, point); // a publish that raced the first unpublish
     }
-    root.workspace().removeMountPoint(mountId);
+    removeLinks(root, mountId, true); // again: a waiter may have linked them meanwhile
     log.info("volume {}: mount {} removed", root.volume(), mountId);
   }
 
@@ -205,8 +215,9 @@ final class DynamicMounts implements AutoCloseable {
 
   /**
    * At start, for a volume still mounted: each mount whose volume survived the restart is
-   * published again (a no-op when its bind is still there); the mount points of pulls the
-   * restart cut short are removed (their volumes are gone, see VolumeManager.recover).
+   * published again (a no-op when its bind is still there) and its links are checked (made
+   * again if missing or stale); the directories of pulls the restart cut short are removed,
+   * links and all (their volumes are gone, see VolumeManager.recover).
    */
   void recover(LiveRoot root) throws IOException {
     for (String m : root.workspace().mountIds()) {
@@ -223,10 +234,20 @@ final class DynamicMounts implements AutoCloseable {
       } else {
         log.info("volume {}: mount {} was pulling when the driver stopped; removed (POST it "
             + "again)", root.volume(), m);
-        volumes.unpublish(id, Workspace.mountPoint(root.target(), m));
-        root.workspace().removeMountPoint(m);
+        volumes.unpublish(id, Workspace.sourcePoint(root.target(), m));
+        removeLinks(root, m, true);
       }
     }
+  }
+
+  /**
+   * Removes the links of the mount's model and, with {@code andDir}, its directory once the
+   * volume manager removed its {@code .source}. The mount checks look through the workspace's
+   * own path and through the target: with a shared root_dir a bind appears at both.
+   */
+  private void removeLinks(LiveRoot root, String mountId, boolean andDir) {
+    links.remove(root.workspace().mountDir(mountId), List.of(
+        root.workspace().mountDir(mountId), Workspace.mountDir(root.target(), mountId)), andDir);
   }
 
   private LiveRoot root(String volume) {

@@ -50,7 +50,8 @@ public final class DynamicVolumes implements DynamicRootVolumes, AutoCloseable {
     this.guard = guard;
     this.volumes = volumes;
     this.clock = clock;
-    this.mounts = new DynamicMounts(volumes, v -> Optional.ofNullable(live.get(v)));
+    this.mounts = new DynamicMounts(volumes, v -> Optional.ofNullable(live.get(v)),
+        mounter.table());
     MountApi api = new MountApi(mounts, new ArtifactInspector(registry,
         root.resolve(ApiSockets.DIR)));
     this.sockets = ApiSockets.create(root, api);

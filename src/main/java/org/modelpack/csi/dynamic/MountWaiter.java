@@ -1,5 +1,6 @@
 package org.modelpack.csi.dynamic;
 
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
@@ -13,19 +14,28 @@ import org.modelpack.csi.volume.VolumeStatus;
  * publishes the mount's internal volume again each time the volume manager answers ABORTED
  * (pull still running), as kubelet does for an inline volume. So a client that times out does
  * not stop the pull, the pull is asked about far more often than the orphan timeout, and it is
- * mounted when it completes; a repeated POST waits on the same future (decision 1124).
+ * mounted when it completes; a repeated POST waits on the same future (decision 1124). Once
+ * the volume is mounted, its files are linked into the workspace before the future completes,
+ * so a 201 means the pod sees them (decision 1127).
  */
 final class MountWaiter implements Runnable {
   final String mountId;
   final PublishRequest request;
   final CompletableFuture<VolumeStatus> outcome = new CompletableFuture<>();
   private final VolumeManager volumes;
+  private final Linking linking;
   private volatile boolean cancelled;
 
-  MountWaiter(String mountId, PublishRequest request, VolumeManager volumes) {
+  /** What makes the mounted model visible in the workspace; run after each publish. */
+  interface Linking {
+    void link() throws IOException;
+  }
+
+  MountWaiter(String mountId, PublishRequest request, VolumeManager volumes, Linking linking) {
     this.mountId = mountId;
     this.request = request;
     this.volumes = volumes;
+    this.linking = linking;
   }
 
   boolean sameContent(String reference, LayerFilter filter) {
@@ -41,7 +51,11 @@ final class MountWaiter implements Runnable {
   public void run() {
     while (!cancelled && !Thread.currentThread().isInterrupted()) {
       try {
-        outcome.complete(volumes.publish(request));
+        VolumeStatus mounted = volumes.publish(request);
+        if (!cancelled) { // else the DELETE that cancelled it removes the mount anyway
+          link();
+        }
+        outcome.complete(mounted);
         return;
       } catch (DriverException e) {
         // ABORTED: the pull runs on (or the volume was busy); anything else ends the mount.
@@ -56,5 +70,23 @@ final class MountWaiter implements Runnable {
     }
     outcome.completeExceptionally(new DriverException(ErrorKind.ABORTED, "mount " + mountId
         + " was removed while it was pulling"));
+  }
+
+  /**
+   * Links the files in, or takes the mount down: a mount the pod cannot see is a failure, and
+   * a failed mount leaves nothing (the caller removes its directory).
+   */
+  private void link() {
+    try {
+      linking.link();
+    } catch (IOException | RuntimeException e) {
+      try {
+        volumes.unpublish(request.volumeId(), request.targetPath());
+      } catch (RuntimeException undo) {
+        e.addSuppressed(undo);
+      }
+      throw new DriverException(ErrorKind.INTERNAL, "mount " + mountId + ": cannot link the "
+          + "model's files into the workspace: " + e, e);
+    }
   }
 }

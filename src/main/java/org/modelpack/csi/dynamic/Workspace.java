@@ -18,16 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The directory of one dynamic volume, {@code <root>/volumes/<volume>/}: {@code status.json},
- * {@code csi/csi.sock} (the API socket, a hard link to the socket the driver listens on) and
- * {@code models/<mount_id>/model} (each the mount point of one model). The pod sees it through
- * a read-only bind, so only the driver writes here, through this path. Directories are 0755:
- * the pod's user, whoever it is, reads them.
+ * {@code csi/csi.sock} (the API socket, a hard link to the socket the driver listens on) and,
+ * per mount, {@code models/<mount_id>/model} (the model's files, linked in by
+ * {@link ModelLinks}) beside {@code models/<mount_id>/.source} (the volume manager's bind of the
+ * same model, which they are linked from; decision 1127). The pod sees it through a read-only
+ * bind, so only the driver writes here, through this path. Directories are 0755: the pod's
+ * user, whoever it is, reads them.
  */
 final class Workspace {
   private static final Logger log = LoggerFactory.getLogger(Workspace.class);
   static final String STATUS = "status.json";
   static final String MODELS = "models";
   static final String MODEL = "model";
+  static final String SOURCE = ".source";
   static final String CSI = "csi";
   static final String SOCKET = "csi.sock";
   private static final ObjectWriter WRITER =
@@ -49,9 +52,29 @@ final class Workspace {
     return dir.resolve(MODELS);
   }
 
-  /** Where mount {@code mountId}'s model is mounted, as seen through {@code target}. */
-  static Path mountPoint(Path target, String mountId) {
-    return target.resolve(MODELS).resolve(mountId).resolve(MODEL);
+  /**
+   * Where the volume manager mounts mount {@code mountId}'s model, as seen through
+   * {@code target} (a path the guard accepts for it; the pod reads the links in {@code model}).
+   */
+  static Path sourcePoint(Path target, String mountId) {
+    return target.resolve(MODELS).resolve(mountId).resolve(SOURCE);
+  }
+
+  /** {@code models/<mountId>} as seen through {@code target}. */
+  static Path mountDir(Path target, String mountId) {
+    return target.resolve(MODELS).resolve(mountId);
+  }
+
+  /**
+   * {@code models/<mountId>} in the workspace; refuses a name that would lead anywhere else
+   * (mount ids are checked on the way in; this is the last line before a write or a delete).
+   */
+  Path mountDir(String mountId) {
+    Path d = modelsDir().resolve(mountId).normalize();
+    if (!modelsDir().equals(d.getParent())) {
+      throw new IllegalArgumentException("mount id " + mountId + " leaves " + modelsDir());
+    }
+    return d;
   }
 
   /** Makes the (empty) workspace; a leftover of the same name is removed first. */
@@ -85,21 +108,14 @@ final class Workspace {
         java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
   }
 
-  /** Makes {@code models/<mountId>/model}, the mount point of a model; idempotent. */
-  void createMountPoint(String mountId) throws IOException {
-    Dirs.create(modelsDir().resolve(mountId), Dirs.SHARED);
-    Dirs.create(modelsDir().resolve(mountId).resolve(MODEL), Dirs.SHARED);
-  }
-
-  /** Removes {@code models/<mountId>} if it holds nothing but its empty mount point. */
-  void removeMountPoint(String mountId) {
-    Path m = modelsDir().resolve(mountId);
-    try {
-      Files.deleteIfExists(m.resolve(MODEL)); // rmdir: fails if anything is in it
-      Files.deleteIfExists(m);
-    } catch (IOException e) {
-      log.warn("volume {}: cannot remove {}: {}", volume, m, e.toString());
-    }
+  /**
+   * Makes {@code models/<mountId>} and its {@code .source} (here, as the target the volume
+   * manager would make it at is read-only); idempotent. Returns {@code models/<mountId>}.
+   */
+  Path createMountDir(String mountId) throws IOException {
+    Path d = Dirs.create(mountDir(mountId), Dirs.SHARED);
+    Dirs.create(d.resolve(SOURCE), Dirs.SHARED);
+    return d;
   }
 
   /** The mount ids that have a directory under {@code models/}. */
@@ -116,10 +132,6 @@ final class Workspace {
     }
     ids.sort(null);
     return ids;
-  }
-
-  boolean hasMountPoint(String mountId) {
-    return Files.isDirectory(modelsDir().resolve(mountId).resolve(MODEL));
   }
 
   /** Deletes the workspace; call once nothing is mounted from or in it. */

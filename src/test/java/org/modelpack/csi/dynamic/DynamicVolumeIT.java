@@ -59,6 +59,22 @@ class DynamicVolumeIT extends NodesWithRegistry {
     return view;
   }
 
+  /**
+   * A pod's view of the target without {@code mountPropagation}: a copy of the target taken out
+   * of its peer group, so no mount made below the target later reaches it.
+   */
+  private Path privatePodView(String name, Path target) throws Exception {
+    Path view = Files.createDirectories(tmp.resolve("podviews").resolve(name));
+    Commands.run("mount", "--bind", target.toString(), view.toString());
+    Commands.run("mount", "--make-private", view.toString());
+    closeAfterTest(() -> {
+      if (isMountPoint(view)) {
+        Commands.run("umount", "--lazy", view.toString());
+      }
+    });
+    return view;
+  }
+
   private DynamicApiClient client(Path target) throws IOException {
     return closeAfterTest(DynamicApiClient.connect(target.resolve("csi/csi.sock")));
   }
@@ -144,12 +160,17 @@ class DynamicVolumeIT extends NodesWithRegistry {
 
     // A driver restart: the socket comes back, the mount stays listed and readable.
     node.close();
-    assertThat(isMountPoint(target.resolve("models/m2/model"))).isTrue();
+    assertThat(isMountPoint(target.resolve("models/m2/.source"))).isTrue();
+    // As if the process had died between m2's pull and its links.
+    org.modelpack.csi.fs.FileTrees.delete(node.root.resolve("volumes/csi-dyn-a/models/m2/model"));
     TestNode restarted = startNode("flow", "");
     DynamicApiClient afterRestart = client(pod);
     Answer listed = afterRestart.send("GET", mounts, null, WAIT);
     assertThat(listed.status()).as(listed.body()).isEqualTo(200);
     assertThat(json(listed).findValuesAsText("mount_id")).containsExactly("m2");
+    // Joins the mount the restart restored (or repeats it): it ends once the links are back.
+    assertThat(afterRestart.send("POST", mounts, mountBody("m2", b), WAIT).status())
+        .isEqualTo(201);
     assertThat(CsiRequests.sha256(pod.resolve("models/m2/model/model.safetensors")))
         .isEqualTo(b.file("model.safetensors").sha256());
 
@@ -160,6 +181,49 @@ class DynamicVolumeIT extends NodesWithRegistry {
     assertThat(mountsUnder(tmp)).isEmpty();
     assertThat(restarted.root.resolve("volumes")).isEmptyDirectory();
     assertThat(restarted.root.resolve(ApiSockets.DIR)).isEmptyDirectory();
+  }
+
+  @Test
+  void aPodWithoutMountPropagationSeesAModelAskedForAfterItStartedReadOnlyUntilItsDelete()
+      throws Exception {
+    PushedArtifact a = model("private-view", 60);
+    TestNode node = startNode("private-view", "");
+    Path target = target("csi-dyn-private");
+    node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-private", target));
+    Path pod = privatePodView("private", target); // started before any model was asked for
+    DynamicApiClient api = client(pod);
+    String mounts = "/api/v1/volumes/csi-dyn-private/mounts";
+
+    Answer mounted = api.send("POST", mounts, mountBody("m", a), WAIT);
+
+    assertThat(mounted.status()).as(mounted.body()).isEqualTo(201);
+    assertThat(mountsUnder(pod)).as("no mount reached the pod's private view").isEmpty();
+    Path model = pod.resolve("models/m/model");
+    assertThat(CsiRequests.sha256(model.resolve("model.safetensors")))
+        .isEqualTo(a.file("model.safetensors").sha256());
+    assertThat(CsiRequests.sha256(model.resolve("config.json")))
+        .isEqualTo(a.file("config.json").sha256());
+    assertThat(Files.isSameFile(model.resolve("model.safetensors"),
+        node.root.resolve("volumes/csi-dyn-private.m/model/model.safetensors")))
+        .as("a hard link to the pulled file, not a copy").isTrue();
+    assertThatThrownBy(() -> Files.writeString(model.resolve("config.json"), "x"))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+    assertThatThrownBy(() -> Files.setPosixFilePermissions(model.resolve("config.json"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-")))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+    assertThatThrownBy(() -> Files.writeString(model.resolve("new"), "x"))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+
+    Answer deleted = api.send("DELETE", mounts + "/m", null, WAIT);
+
+    assertThat(deleted.status()).isEqualTo(204);
+    assertThat(pod.resolve("models/m")).doesNotExist();
+    assertThat(pod.resolve("models")).isEmptyDirectory();
+    assertThat(node.root.resolve("volumes/csi-dyn-private.m")).doesNotExist();
+    Commands.run("umount", pod.toString());
+    node.csi.node().nodeUnpublishVolume(CsiRequests.unpublish("csi-dyn-private", target));
+    assertThat(mountsUnder(tmp)).isEmpty();
+    assertThat(node.root.resolve("volumes")).isEmptyDirectory();
   }
 
   @Test

@@ -22,6 +22,11 @@ public final class Main implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // Decided from the raw arguments: building the command line below already initialises
+    // logging (the commands' loggers), and a client's must not read logback.xml.
+    if (!names(args, "serve")) {
+      ClientLogging.markClient();
+    }
     CommandLine cli = commandLine();
     CommandLine.IExecutionStrategy run = cli.getExecutionStrategy();
     cli.setExecutionStrategy(parsed -> {
@@ -40,6 +45,16 @@ public final class Main implements Runnable {
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setParameterExceptionHandler(errors)
         .setExecutionExceptionHandler(errors);
+  }
+
+  /** Whether the first argument that is not an option is {@code command}. */
+  static boolean names(String[] args, String command) {
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        return a.equals(command);
+      }
+    }
+    return false;
   }
 
   private static boolean isServe(CommandLine.ParseResult parsed) {

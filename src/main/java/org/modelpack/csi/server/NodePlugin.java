@@ -173,6 +173,7 @@ public final class NodePlugin implements Plugin {
       closeQuietly(List.of(metrics, prefetcher, dynamic, volumes, store, registry));
       throw e;
     }
+    PublishPathWarmup.startInBackground(config.csiEndpoint(), root);
     log.info("{} {} serving node {} with root_dir {}{}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir(),
         config.mode().servesController() ? " and the controller" : "");

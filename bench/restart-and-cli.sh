@@ -113,22 +113,23 @@ measure() {
     --access-mode SINGLE_NODE_WRITER --attribute csi.storage.k8s.io/ephemeral=true > /dev/null
 }
 
+# Not through a pipe: measure starts the driver whose SOCK and DRV_PID the next steps use.
 RESULTS="$WORK/results"
-load_note start | tee -a "$RESULTS"
-measure baseline "$BASE_JAR" | tee -a "$RESULTS"
-cli_medians baseline java -jar "$BASE_JAR" | tee -a "$RESULTS"
+load_note start >> "$RESULTS"
+measure baseline "$BASE_JAR" >> "$RESULTS"
+cli_medians baseline java -jar "$BASE_JAR" >> "$RESULTS"
 java -jar "$BASE_JAR" unpublish --endpoint "unix://$SOCK" --volume-id dyn \
   --target "$WORK/targets/dyn" > /dev/null
 stop_driver
-load_note "after baseline" | tee -a "$RESULTS"
-measure candidate "$CAND_JAR" | tee -a "$RESULTS"
-cli_medians candidate env MODEL_CSI_JAR="$CAND_JAR" bin/model-csi | tee -a "$RESULTS"
-cli_medians candidate-no-archive java -jar "$CAND_JAR" | tee -a "$RESULTS"
+load_note "after baseline" >> "$RESULTS"
+measure candidate "$CAND_JAR" >> "$RESULTS"
+cli_medians candidate env MODEL_CSI_JAR="$CAND_JAR" bin/model-csi >> "$RESULTS"
+cli_medians candidate-no-archive java -jar "$CAND_JAR" >> "$RESULTS"
 java -jar "$CAND_JAR" unpublish --endpoint "unix://$SOCK" --volume-id dyn \
   --target "$WORK/targets/dyn" > /dev/null
 stop_driver
-load_note end | tee -a "$RESULTS"
-
+load_note end >> "$RESULTS"
+cat "$RESULTS"
 echo
 echo "== summary (medians; ratio = measured / goal, <= 1.00 meets it)"
 python3 - "$RESULTS" <<'EOF'

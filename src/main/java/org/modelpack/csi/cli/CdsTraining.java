@@ -42,6 +42,7 @@ public final class CdsTraining {
 
   private static void train(Path scratch) throws IOException {
     ClientLogging.markClient();
+    Main.quietNettyJfrEvents();
     LogLevel.quietForClientCommands();
     Path socket = scratch.resolve("csi.sock");
     String ep = "unix://" + socket;

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.csi.CsiClient;
 import org.modelpack.csi.fs.FileTrees;
@@ -53,23 +54,31 @@ final class PublishPathWarmup {
 
   private PublishPathWarmup() {}
 
-  static void startInBackground(Path socket, Path root) {
-    Thread t = new Thread(() -> run(socket, root), "publish-warmup");
+  /**
+   * Starts the warm-up against the driver's socket, with {@code scratch} (created, then removed)
+   * for its files; completes with whether it ran to its end.
+   */
+  static CompletableFuture<Boolean> startInBackground(Path socket, Path scratch) {
+    CompletableFuture<Boolean> done = new CompletableFuture<>();
+    Thread t = new Thread(() -> done.complete(run(socket, scratch)), "publish-warmup");
     t.setDaemon(true);
     t.setPriority(Thread.MIN_PRIORITY);
     t.start();
+    return done;
   }
 
-  private static void run(Path socket, Path root) {
+  private static boolean run(Path socket, Path scratch) {
     long start = System.nanoTime();
     try {
       messages();
-      files(root.resolve(DIR));
+      files(scratch);
       calls(socket);
       log.info("publish path warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
+      return true;
     } catch (Exception | LinkageError e) {
       // Only the first publish is slower for it.
       log.warn("publish path warm-up incomplete: {}", e.toString());
+      return false;
     }
   }
 

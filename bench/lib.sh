@@ -49,14 +49,16 @@ YML
 }
 
 # Starts the driver with a fresh config rooted at $1 (its store is $1/store); extra YAML lines
-# may follow as further arguments. Waits for the socket.
+# may follow as further arguments. Waits for the socket. DRIVER_LOG_LEVEL (default warn) is its
+# --log-level.
 start_driver() {
   local root=$1; shift
   mkdir -p "$root"
   SOCK="$root/csi.sock"
   { echo "root_dir: $root"; echo "csi_endpoint: unix://$SOCK"; printf '%s\n' "$@"; } \
     > "$root.yaml"
-  java -Xmx${DRIVER_HEAP:-256m} -jar "$JAR" serve --config "$root.yaml" --log-level warn \
+  java -Xmx${DRIVER_HEAP:-256m} -jar "$JAR" serve --config "$root.yaml" \
+    --log-level "${DRIVER_LOG_LEVEL:-warn}" \
     > "$root.log" 2>&1 &
   DRV_PID=$!
   for _ in $(seq 300); do [ -S "$SOCK" ] && break; sleep 0.1; done

@@ -22,6 +22,12 @@ public final class Main implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // Decided from the raw arguments: building the command line below already initialises
+    // logging (the commands' loggers), and a client's must not read logback.xml.
+    if (!names(args, "serve")) {
+      ClientLogging.markClient();
+    }
+    quietNettyJfrEvents();
     CommandLine cli = commandLine();
     CommandLine.IExecutionStrategy run = cli.getExecutionStrategy();
     cli.setExecutionStrategy(parsed -> {
@@ -33,6 +39,21 @@ public final class Main implements Runnable {
     System.exit(cli.execute(args));
   }
 
+  /**
+   * Netty (shaded in grpc-netty-shaded) registers Flight Recorder events for its buffer
+   * allocations on first use unless told not to: some 100 JFR classes and generated event
+   * handlers, ~150 ms of every CLI command that connects and of the driver's first call, for
+   * events nobody here records. A value given on the command line wins.
+   */
+  static void quietNettyJfrEvents() {
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
+    }
+  }
+
+  /** The property as shading relocated it (Netty's own name is io.netty.jfr.enabled). */
+  static final String NETTY_JFR = "io.grpc.netty.shaded.io.netty.jfr.enabled";
+
   /** The command line with the one error handler every command shares. */
   static CommandLine commandLine() {
     CliErrorHandler errors = new CliErrorHandler();
@@ -40,6 +61,16 @@ public final class Main implements Runnable {
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setParameterExceptionHandler(errors)
         .setExecutionExceptionHandler(errors);
+  }
+
+  /** Whether the first argument that is not an option is {@code command}. */
+  static boolean names(String[] args, String command) {
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        return a.equals(command);
+      }
+    }
+    return false;
   }
 
   private static boolean isServe(CommandLine.ParseResult parsed) {

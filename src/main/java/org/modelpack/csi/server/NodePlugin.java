@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.modelpack.csi.admin.StoreAdminService;
 import org.modelpack.csi.admin.VolumeAdminService;
@@ -59,10 +60,13 @@ public final class NodePlugin implements Plugin {
   private final DriverMetrics.Serving metrics;
   /** Held while this plugin runs: no other driver may use its directories meanwhile. */
   private final List<AutoCloseable> locks;
+  private final CompletableFuture<Boolean> publishPathWarmup;
 
   private NodePlugin(DriverConfig config, RegistryClient registry, LayerStore store,
       VolumeManager volumes, Prefetcher prefetcher, DynamicVolumes dynamic, CsiServer server,
-      DriverMetrics.Serving metrics, List<AutoCloseable> locks) {
+      DriverMetrics.Serving metrics, List<AutoCloseable> locks,
+      CompletableFuture<Boolean> publishPathWarmup) {
+    this.publishPathWarmup = publishPathWarmup;
     this.dynamic = dynamic;
     this.locks = locks;
     this.metrics = metrics;
@@ -173,11 +177,13 @@ public final class NodePlugin implements Plugin {
       closeQuietly(List.of(metrics, prefetcher, dynamic, volumes, store, registry));
       throw e;
     }
+    CompletableFuture<Boolean> warmup = PublishPathWarmup.startInBackground(
+        config.csiEndpoint(), root.resolve(PublishPathWarmup.DIR));
     log.info("{} {} serving node {} with root_dir {}{}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir(),
         config.mode().servesController() ? " and the controller" : "");
     return new NodePlugin(config, registry, store, volumes, prefetcher, dynamic, server, metrics,
-        locks);
+        locks, warmup);
   }
 
   private static void closeQuietly(List<AutoCloseable> closeables) {
@@ -188,6 +194,11 @@ public final class NodePlugin implements Plugin {
         log.warn("cannot release {}: {}", c, e.toString());
       }
     }
+  }
+
+  /** Completes once the background warm-up of the publish path ended: true if it ran fully. */
+  public CompletableFuture<Boolean> publishPathWarmup() {
+    return publishPathWarmup;
   }
 
   public DriverConfig config() {

@@ -178,7 +178,7 @@ public final class NodePlugin implements Plugin {
       throw e;
     }
     CompletableFuture<Boolean> warmup = PublishPathWarmup.startInBackground(
-        config.csiEndpoint(), root.resolve(PublishPathWarmup.DIR));
+        config.csiEndpoint());
     log.info("{} {} serving node {} with root_dir {}{}", config.serviceName(), Version.get(),
         config.nodeId(), config.rootDir(),
         config.mode().servesController() ? " and the controller" : "");

@@ -10,15 +10,13 @@ import csi.v1.Csi.ProbeRequest;
 import csi.v1.Csi.VolumeCapability;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.csi.CsiClient;
-import org.modelpack.csi.fs.FileTrees;
+import org.modelpack.csi.json.Json;
 import org.modelpack.csi.oci.Manifest;
-import org.modelpack.csi.volume.StatusStore;
 import org.modelpack.csi.volume.VolumeStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +30,12 @@ import org.slf4j.LoggerFactory;
  * <p>What it does: gRPC calls to its own socket that only read (Probe, plugin info and
  * capabilities, node info and capabilities: Kubelet makes the same ones, nothing is counted or
  * changed); a round trip through protobuf of a publish and an unpublish request (in memory,
- * never sent); the status file written and read back and a manifest parsed in a directory of
- * its own under root_dir, removed afterwards. It never publishes, mounts or touches a volume,
- * the store or the registry.
+ * never sent); a status record and a manifest through Jackson, in memory. It writes no file
+ * (tests and operators compare root_dir before and after, and a scratch directory there would
+ * show in between) and never publishes, mounts or touches a volume, the store or the registry.
  */
 final class PublishPathWarmup {
   private static final Logger log = LoggerFactory.getLogger(PublishPathWarmup.class);
-  /** Under root_dir, beside volumes/ and staging/; removed when done (and at the next start). */
-  static final String DIR = ".publish-warmup";
   /** Enough calls for every class on the path to load and the hottest methods to compile. */
   private static final int ROUNDS = 40;
   private static final String MANIFEST = """
@@ -54,24 +50,21 @@ final class PublishPathWarmup {
 
   private PublishPathWarmup() {}
 
-  /**
-   * Starts the warm-up against the driver's socket, with {@code scratch} (created, then removed)
-   * for its files; completes with whether it ran to its end.
-   */
-  static CompletableFuture<Boolean> startInBackground(Path socket, Path scratch) {
+  /** Starts the warm-up against the driver's socket; completes with whether it ran to its end. */
+  static CompletableFuture<Boolean> startInBackground(Path socket) {
     CompletableFuture<Boolean> done = new CompletableFuture<>();
-    Thread t = new Thread(() -> done.complete(run(socket, scratch)), "publish-warmup");
+    Thread t = new Thread(() -> done.complete(run(socket)), "publish-warmup");
     t.setDaemon(true);
     t.setPriority(Thread.MIN_PRIORITY);
     t.start();
     return done;
   }
 
-  private static boolean run(Path socket, Path scratch) {
+  private static boolean run(Path socket) {
     long start = System.nanoTime();
     try {
       messages();
-      files(scratch);
+      records();
       calls(socket);
       log.info("publish path warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
       return true;
@@ -100,20 +93,13 @@ final class PublishPathWarmup {
     }
   }
 
-  private static void files(Path dir) throws IOException {
-    FileTrees.delete(dir);
-    Files.createDirectories(dir);
-    try {
-      StatusStore statuses = new StatusStore();
-      Instant now = Instant.now();
-      for (int i = 0; i < ROUNDS; i++) {
-        statuses.write(dir, VolumeStatus.pulling("warmup", "registry.invalid/m:v1", now)
-            .pulled("sha256:" + "0".repeat(64), now).addTarget("/warmup", true, now));
-        statuses.read(dir);
-        Manifest.parse(MANIFEST.getBytes(StandardCharsets.UTF_8));
-      }
-    } finally {
-      FileTrees.delete(dir);
+  private static void records() throws IOException {
+    Instant now = Instant.now();
+    for (int i = 0; i < ROUNDS; i++) {
+      VolumeStatus status = VolumeStatus.pulling("warmup", "registry.invalid/m:v1", now)
+          .pulled("sha256:" + "0".repeat(64), now).addTarget("/warmup", true, now);
+      Json.mapper().readValue(Json.mapper().writeValueAsBytes(status), VolumeStatus.class);
+      Manifest.parse(MANIFEST.getBytes(StandardCharsets.UTF_8));
     }
   }
 

@@ -77,16 +77,8 @@ class DynamicMountCliIT extends NodesWithRegistry {
     PushedArtifact a = ModelArtifactBuilder.create(tmp.resolve("a-cli-slow"))
         .rawFile("model.safetensors", 3 << 20, 80)
         .push(pusher, ref("models/cli-slow:v1"));
-    FaultProxy proxy = closeAfterTest(FaultProxy.start(registry.host()));
-    proxy.inject(FaultProxy.on("sha256:" + a.file("model.safetensors").sha256())
-        .stallAfter(1 << 20));
-    TestNode node = closeAfterTest(TestNode.start(tmp.resolve("cli-slow"), tmp, """
-        pull_config:
-          docker_config_dir: %s
-          publish_wait_seconds: 1
-          stall_timeout: 3s
-          retry_initial_backoff: 100ms
-        """.formatted(tmp.resolve("no-docker-config"))));
+    FaultProxy proxy = stallingAfterOneMiB(a, "model.safetensors");
+    TestNode node = startNodeForStalledPulls("cli-slow");
     String workdir = dynamicVolume(node, "csi-cli-slow").toString();
 
     CliRun run = CliRun.of("mount", "--workdir", workdir, "--reference",

@@ -48,15 +48,7 @@ class DynamicVolumeIT extends NodesWithRegistry {
 
   /** A pod's view of the target: a recursive copy that follows it (HostToContainer). */
   private Path podView(String name, Path target) throws Exception {
-    Path view = Files.createDirectories(tmp.resolve("podviews").resolve(name));
-    Commands.run("mount", "--rbind", target.toString(), view.toString());
-    Commands.run("mount", "--make-rslave", view.toString());
-    closeAfterTest(() -> {
-      if (isMountPoint(view)) {
-        Commands.run("umount", "--recursive", "--lazy", view.toString());
-      }
-    });
-    return view;
+    return view(name, target, "--rbind", "--make-rslave");
   }
 
   /**
@@ -64,12 +56,18 @@ class DynamicVolumeIT extends NodesWithRegistry {
    * of its peer group, so no mount made below the target later reaches it.
    */
   private Path privatePodView(String name, Path target) throws Exception {
+    return view(name, target, "--bind", "--make-private");
+  }
+
+  /** Binds {@code target} at {@code podviews/name} and sets its propagation; undone after. */
+  private Path view(String name, Path target, String bind, String propagation)
+      throws Exception {
     Path view = Files.createDirectories(tmp.resolve("podviews").resolve(name));
-    Commands.run("mount", "--bind", target.toString(), view.toString());
-    Commands.run("mount", "--make-private", view.toString());
+    Commands.run("mount", bind, target.toString(), view.toString());
+    Commands.run("mount", propagation, view.toString());
     closeAfterTest(() -> {
       if (isMountPoint(view)) {
-        Commands.run("umount", "--lazy", view.toString());
+        Commands.run("umount", "--recursive", "--lazy", view.toString());
       }
     });
     return view;
@@ -354,18 +352,10 @@ class DynamicVolumeIT extends NodesWithRegistry {
     PushedArtifact a = ModelArtifactBuilder.create(tmp.resolve("a-slow"))
         .rawFile("model.safetensors", 3 << 20, 50)
         .push(pusher, ref("models/slow:v1"));
-    FaultProxy proxy = closeAfterTest(FaultProxy.start(registry.host()));
-    proxy.inject(FaultProxy.on("sha256:" + a.file("model.safetensors").sha256())
-        .stallAfter(1 << 20));
+    FaultProxy proxy = stallingAfterOneMiB(a, "model.safetensors");
     // The driver's publish waits 1 s, so the mount is asked for again and again meanwhile; the
     // stalled transfer resumes after 3 s.
-    TestNode node = closeAfterTest(TestNode.start(tmp.resolve("slow"), tmp, """
-        pull_config:
-          docker_config_dir: %s
-          publish_wait_seconds: 1
-          stall_timeout: 3s
-          retry_initial_backoff: 100ms
-        """.formatted(tmp.resolve("no-docker-config"))));
+    TestNode node = startNodeForStalledPulls("slow");
     Path target = target("csi-dyn-slow");
     node.csi.node().nodePublishVolume(CsiRequests.publishDynamic("csi-dyn-slow", target));
     DynamicApiClient api = client(target);

@@ -59,6 +59,31 @@ public abstract class NodesWithRegistry {
     return startNode(rootName, cacheLines, "");
   }
 
+  /**
+   * A node at {@code tmp/rootName} for pulls that stall: a publish waits 1 s (so a slow pull
+   * answers ABORTED and is asked for again), a stalled transfer is resumed after 3 s.
+   */
+  protected TestNode startNodeForStalledPulls(String rootName) throws IOException {
+    return closeAfterTest(TestNode.start(tmp.resolve(rootName), tmp, """
+        pull_config:
+          docker_config_dir: %s
+          publish_wait_seconds: 1
+          stall_timeout: 3s
+          retry_initial_backoff: 100ms
+        """.formatted(tmp.resolve("no-docker-config"))));
+  }
+
+  /**
+   * A proxy to the registry, closed after the test, on which {@code file}'s blob of {@code
+   * artifact} stalls after its first MiB (once; the node's resume then gets the rest).
+   */
+  protected FaultProxy stallingAfterOneMiB(ModelArtifactBuilder.PushedArtifact artifact,
+      String file) throws IOException {
+    FaultProxy proxy = closeAfterTest(FaultProxy.start(registry.host()));
+    proxy.inject(FaultProxy.on("sha256:" + artifact.file(file).sha256()).stallAfter(1 << 20));
+    return proxy;
+  }
+
   /** Closes {@code c} after the test, before anything started earlier. */
   protected <T extends AutoCloseable> T closeAfterTest(T c) {
     running.add(c);

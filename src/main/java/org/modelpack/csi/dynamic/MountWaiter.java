@@ -1,7 +1,9 @@
 package org.modelpack.csi.dynamic;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.error.DriverException;
 import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.pull.LayerFilter;
@@ -19,6 +21,13 @@ import org.modelpack.csi.volume.VolumeStatus;
  * so a 201 means the pod sees them (decision 1127).
  */
 final class MountWaiter implements Runnable {
+  /**
+   * Least time between two publishes of the mount: with a short {@code publish_wait_seconds}
+   * (0 is allowed) ABORTED comes back at once, and each publish records the pull's progress in
+   * status.json; asking again without a pause would spin a core and the disk for the whole pull.
+   */
+  static final Duration MIN_ASK_INTERVAL = Duration.ofSeconds(1);
+
   final String mountId;
   final PublishRequest request;
   final CompletableFuture<VolumeStatus> outcome = new CompletableFuture<>();
@@ -50,6 +59,7 @@ final class MountWaiter implements Runnable {
   @Override
   public void run() {
     while (!cancelled && !Thread.currentThread().isInterrupted()) {
+      long asked = System.nanoTime();
       try {
         VolumeStatus mounted = volumes.publish(request);
         if (!cancelled) { // else the DELETE that cancelled it removes the mount anyway
@@ -63,6 +73,9 @@ final class MountWaiter implements Runnable {
           outcome.completeExceptionally(e);
           return;
         }
+        if (!pauseAfter(asked)) {
+          break;
+        }
       } catch (RuntimeException | Error e) {
         outcome.completeExceptionally(e);
         return;
@@ -70,6 +83,20 @@ final class MountWaiter implements Runnable {
     }
     outcome.completeExceptionally(new DriverException(ErrorKind.ABORTED, "mount " + mountId
         + " was removed while it was pulling"));
+  }
+
+  /** Waits out the rest of {@link #MIN_ASK_INTERVAL} since {@code asked}; false if interrupted. */
+  private static boolean pauseAfter(long asked) {
+    long left = MIN_ASK_INTERVAL.toNanos() - (System.nanoTime() - asked);
+    if (left > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

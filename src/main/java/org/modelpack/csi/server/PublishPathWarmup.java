@@ -6,7 +6,6 @@ import csi.v1.Csi.NodeGetCapabilitiesRequest;
 import csi.v1.Csi.NodeGetInfoRequest;
 import csi.v1.Csi.NodePublishVolumeRequest;
 import csi.v1.Csi.NodeUnpublishVolumeRequest;
-import csi.v1.Csi.ProbeRequest;
 import csi.v1.Csi.VolumeCapability;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * a start loaded some 1,600 classes (the gRPC server's HTTP/2 and buffer code, protobuf, the CSI
  * messages, Jackson's serializers for the status file) and took 300-700 ms instead of ~25.
  *
- * <p>What it does: gRPC calls to its own socket that only read (Probe, plugin info and
- * capabilities, node info and capabilities: Kubelet makes the same ones, nothing is counted or
- * changed); a round trip through protobuf of a publish and an unpublish request (in memory,
+ * <p>What it does: gRPC calls to its own socket that only read (plugin info and capabilities,
+ * node info and capabilities: Kubelet makes the same ones, nothing is counted or changed; not
+ * Probe, which creates and deletes a file in root_dir to prove the disk writable); a round trip through protobuf of a publish and an unpublish request (in memory,
  * never sent); a status record and a manifest through Jackson, in memory. It writes no file
  * (tests and operators compare root_dir before and after, and a scratch directory there would
  * show in between) and never publishes, mounts or touches a volume, the store or the registry.
@@ -108,7 +107,6 @@ final class PublishPathWarmup {
       for (int i = 0; i < ROUNDS; i++) {
         var identity = client.identity().withDeadlineAfter(10, TimeUnit.SECONDS);
         var node = client.node().withDeadlineAfter(10, TimeUnit.SECONDS);
-        identity.probe(ProbeRequest.getDefaultInstance());
         identity.getPluginInfo(GetPluginInfoRequest.getDefaultInstance());
         identity.getPluginCapabilities(GetPluginCapabilitiesRequest.getDefaultInstance());
         node.nodeGetInfo(NodeGetInfoRequest.getDefaultInstance());

@@ -149,8 +149,18 @@ limit_disk() { # NAME
   echo "$r"
 }
 
-declare -A T C
-record() { T[$1]+="${2%% *} "; C[$1]+="${2##* } "; printf '  %-22s %7s ms  %6s cpu-s  (load %s)\n' "$1" "${2%% *}" "${2##* }" "$(cut -d' ' -f1 /proc/loadavg)"; }
+declare -A T C R
+REG_T0=0
+# mark: remembers the registry's CPU before a step; record NAME "ms cpu_s" prints the step with
+# the registry's CPU during it (it serves every tool the same bytes, so it is part of the cost).
+mark() { REG_T0=$(cpu_ticks "$REG_PID"); }
+record() {
+  local reg
+  reg=$(awk -v a="$REG_T0" -v b="$(cpu_ticks "$REG_PID")" -v t="$TICK" 'BEGIN {printf "%.2f", (b-a)/t}')
+  T[$1]+="${2%% *} "; C[$1]+="${2##* } "; R[$1]+="$reg "
+  printf '  %-20s %7s ms  %6s cpu-s  registry %5s cpu-s  (load %s)\n' "$1" "${2%% *}" "${2##* }" \
+    "$reg" "$(cut -d' ' -f1 /proc/loadavg)"
+}
 med() { printf '%s\n' $1 | median; }
 
 for model in $MODELS; do
@@ -160,7 +170,7 @@ for model in $MODELS; do
   REF="127.0.0.1:$PORT/bench/$model:v1"
   BYTES=$(du -sb "$WORK/models/$model" | cut -f1)
   GIB=$(awk -v b="$BYTES" 'BEGIN {print b / 2^30}')
-  T=(); C=()
+  T=(); C=(); R=()
   # Drivers start fresh per model (peak RSS per model) and stay up across its runs.
   start_driver "$WORK/cand-$model"; CAND_PID=$DRV_PID; DRV_PID=""
   if [[ " $TOOLS " == *" base "* ]]; then
@@ -171,32 +181,39 @@ for model in $MODELS; do
     load_note "model $model run $r start"
     for tool in "${order[@]}"; do
       case $tool in
-        driver) drop_caches; record driver "$(pull_driver "$CAND_PID" "$WORK/cand-$model" "$JAR" "c$r" "$REF")" ;;
-        base) drop_caches; record base "$(pull_driver "$BASE_PID" "$WORK/base-$model" "$BASE_JAR" "b$r" "$REF")" ;;
-        skopeo) drop_caches; record skopeo "$(pull_skopeo "$REF")" ;;
-        containerd) ctrd_start; drop_caches; record containerd "$(pull_containerd "$REF")"; ctrd_stop ;;
+        driver) drop_caches; mark; record driver "$(pull_driver "$CAND_PID" "$WORK/cand-$model" "$JAR" "c$r" "$REF")" ;;
+        base) drop_caches; mark; record base "$(pull_driver "$BASE_PID" "$WORK/base-$model" "$BASE_JAR" "b$r" "$REF")" ;;
+        skopeo) drop_caches; mark; record skopeo "$(pull_skopeo "$REF")" ;;
+        containerd) ctrd_start; drop_caches; mark; record containerd "$(pull_containerd "$REF")"; ctrd_stop ;;
         limit)
-          record limit-curl "$(limit_curl "$model")"
-          record limit-sha256 "$(limit_sha "$model")"
-          drop_caches; record limit-fsync-writes "$(limit_disk "$model")" ;;
+          mark; record limit-curl "$(limit_curl "$model")"
+          mark; record limit-sha256 "$(limit_sha "$model")"
+          drop_caches; mark; record limit-fsync-writes "$(limit_disk "$model")" ;;
       esac
     done
     order=($(printf '%s\n' "${order[@]}" | tac))
   done
   load_note "model $model end"
-  echo "-- model $model: $BYTES bytes, medians of $RUNS run(s)"
-  lim=0
+  echo "-- model $model: $BYTES bytes, medians of $RUNS run(s) (of two: the lower)"
+  lim=0; cpu=0
   for k in limit-curl limit-sha256 limit-fsync-writes; do
-    [ -n "${T[$k]:-}" ] && { m=$(med "${T[$k]}"); echo "  $k: $m ms"; [ "$m" -gt "$lim" ] && lim=$m; }
+    [ -n "${T[$k]:-}" ] || continue
+    m=$(med "${T[$k]}"); echo "  $k: $m ms"; [ "$m" -gt "$lim" ] && lim=$m
+    cpu=$(awk -v a="$cpu" -v c="$(med "${C[$k]}")" -v r="$(med "${R[$k]}")" 'BEGIN {print a + c + r}')
   done
-  [ "$lim" -gt 0 ] && echo "  limit (slowest of the three): $lim ms"
+  if [ "$lim" -gt 0 ]; then
+    echo "  limit (slowest of the three): $lim ms"
+    # Each part alone fits the cores; a pull does all three at once, so their CPU adds up.
+    awk -v c="$cpu" -v n="$(nproc)" 'BEGIN {printf "  CPU of the three parts together: %.2f cpu-s = %d ms on %d cores\n", c, 1000 * c / n, n}'
+  fi
   d=$(med "${T[driver]}")
   for k in driver base skopeo containerd; do
     [ -n "${T[$k]:-}" ] || continue
     m=$(med "${T[$k]}")
-    awk -v k="$k" -v m="$m" -v d="$d" -v lim="$lim" -v c="$(med "${C[$k]}")" -v g="$GIB" 'BEGIN {
-      printf "  %-10s %7d ms  %5.2f x the driver  %s  %.2f cpu-s/GiB\n", k, m, m / d,
-        (lim > 0 ? sprintf("%3.0f %% of the limit", 100 * lim / m) : ""), c / g }'
+    awk -v k="$k" -v m="$m" -v d="$d" -v lim="$lim" -v c="$(med "${C[$k]}")" -v r="$(med "${R[$k]}")" \
+      -v g="$GIB" 'BEGIN {
+      printf "  %-10s %7d ms  %5.2f x the driver  %s  %.2f cpu-s/GiB (+ registry %.2f)\n", k, m,
+        m / d, (lim > 0 ? sprintf("%3.0f %% of the limit", 100 * lim / m) : ""), c / g, r / g }'
   done
   echo "  driver peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$CAND_PID/status)"
   [ -n "$BASE_PID" ] && echo "  base peak RSS:   $(awk '/VmHWM/ {print $2, $3}' /proc/$BASE_PID/status)"

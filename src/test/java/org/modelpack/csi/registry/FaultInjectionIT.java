@@ -399,6 +399,32 @@ class FaultInjectionIT {
     assertThat(r.stream().mapToLong(Exchange::bodyBytes).sum()).isEqualTo(b.size());
   }
 
+  // Streams are added only while they add throughput (decision 1211). The rates are low (a few
+  // MB/s), so the machine's load does not decide the outcome; the counts are the client's.
+
+  @Test
+  void aLinkThatCapsEachConnectionGrowsToFourStreams() throws Exception {
+    Blob b = blob(32L << 20);
+    proxy.bandwidthLimit(4_000_000);
+    try (RegistryClient c = client(1 << 20, Duration.ofSeconds(20))) {
+      assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
+      assertThat(c.stats().rangeStreamsAdded()).isEqualTo(3);
+      assertThat(c.stats().rangeStreamsRetired()).isZero();
+    }
+  }
+
+  @Test
+  void aLinkAllConnectionsShareStaysAtOneStream() throws Exception {
+    Blob b = blob(16L << 20);
+    proxy.sharedBandwidthLimit(8_000_000);
+    try (RegistryClient c = client(1 << 20, Duration.ofSeconds(20))) {
+      assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
+      // One stream more is tried, brings nothing, and is stopped after its chunk.
+      assertThat(c.stats().rangeStreamsAdded()).isEqualTo(1);
+      assertThat(c.stats().rangeStreamsRetired()).isEqualTo(1);
+    }
+  }
+
   @Test
   void brokenChunkResumesOnItsOwn() throws Exception {
     Blob b = blob(8_000_000);

@@ -3,7 +3,7 @@ package org.modelpack.csi.registry;
 /**
  * Decides how many ranged streams one blob download runs (decision 1211): it starts with one,
  * measures the aggregate rate over a window, adds a stream, measures again once the new stream
- * delivers, and keeps it only if the rate rose by at least {@link #MIN_GAIN} of one stream's
+ * delivers (over a window that grows with the new stream's latency), and keeps it only if the rate rose by at least {@link #MIN_GAIN} of one stream's
  * share; then it tries the next, up to the maximum. A stream that did not pay is retired and
  * growth stops for this blob. A link that caps each connection thus reaches the maximum, while
  * a link (or CPU, or disk) that all streams share stays at one stream. Fed from one thread.
@@ -14,11 +14,23 @@ final class StreamGrowth {
 
   /** A new stream must add half of what each stream brought so far. */
   static final double MIN_GAIN = 0.5;
-  /** Default measuring window. */
-  static final long WINDOW_NANOS = 500_000_000L;
+  /** Shortest measuring window. */
+  static final long WINDOW_NANOS = 300_000_000L;
+  /**
+   * A trial's window lasts at least this many times the new stream's time to its first byte:
+   * on a long round trip a new connection needs several of them to leave slow start, and a
+   * window over that would reject a stream that pays.
+   */
+  static final int WINDOW_PER_LATENCY = 8;
+  /** Longest window, however slow a stream was to start. */
+  static final long MAX_WINDOW_NANOS = 4_000_000_000L;
 
   private final int max;
-  private final long window;
+  private final long minWindow;
+  /** This window's length. */
+  private long window;
+  /** When the stream on trial was asked for. */
+  private long askedAt;
   /** Streams asked for so far (running or starting). */
   private int streams = 1;
   /** Aggregate rate of {@code streams - 1} streams while a trial runs; of all otherwise. */
@@ -30,6 +42,7 @@ final class StreamGrowth {
 
   StreamGrowth(int max, long windowNanos) {
     this.max = max;
+    this.minWindow = windowNanos;
     this.window = windowNanos;
     this.done = max <= 1;
   }
@@ -47,6 +60,8 @@ final class StreamGrowth {
       if (flowing >= streams && bytes > 0) {
         windowStart = nanos;
         bytesAtStart = bytes;
+        window = !trial ? minWindow : Math.max(minWindow,
+            Math.min(MAX_WINDOW_NANOS, WINDOW_PER_LATENCY * (nanos - askedAt)));
       }
       return Step.KEEP;
     }
@@ -71,6 +86,7 @@ final class StreamGrowth {
     }
     streams++;
     trial = true;
+    askedAt = nanos;
     return Step.ADD;
   }
 

@@ -10,7 +10,7 @@ import org.modelpack.csi.registry.StreamGrowth.Step;
 
 class StreamGrowthTest {
   private static final long MS = 1_000_000L;
-  private static final long WINDOW = 500 * MS;
+  private static final long WINDOW = 300 * MS;
 
   /**
    * Runs a download whose aggregate rate (bytes/s) with {@code n} streams is {@code rate(n)},
@@ -64,13 +64,29 @@ class StreamGrowthTest {
   }
 
   @Test
+  void aTrialLastsLongerWhenTheNewStreamWasSlowToDeliver() {
+    StreamGrowth g = new StreamGrowth(4, WINDOW);
+    g.sample(0, 1, 1);
+    assertThat(g.sample(WINDOW, 300_001, 1)).isEqualTo(Step.ADD); // 1 MB/s
+    // First byte 100 ms after the stream was asked for: the window is 800 ms, not 300.
+    g.sample(WINDOW + 100 * MS, 400_000, 2);
+    assertThat(g.sample(WINDOW + 500 * MS, 1_200_000, 2)).isEqualTo(Step.KEEP);
+    assertThat(g.sample(WINDOW + 900 * MS, 2_000_000, 2)).isEqualTo(Step.ADD); // 2 MB/s
+  }
+
+  @Test
   void noWindowStartsBeforeTheNewStreamDelivers() {
     StreamGrowth g = new StreamGrowth(4, WINDOW);
     assertThat(g.sample(0, 1, 1)).isEqualTo(Step.KEEP);
     assertThat(g.sample(WINDOW, 1_000_000, 1)).isEqualTo(Step.ADD);
-    // The second stream has not delivered yet: however long that takes, no verdict on it.
+    // The second stream has not delivered yet: however long that takes, no verdict on it; once
+    // it does, the window is the longest one.
     assertThat(g.sample(10 * WINDOW, 2_000_000, 1)).isEqualTo(Step.KEEP);
-    assertThat(g.sample(11 * WINDOW, 2_000_000, 2)).isEqualTo(Step.KEEP);
-    assertThat(g.sample(12 * WINDOW, 4_000_000, 2)).isEqualTo(Step.ADD);
+    long first = 11 * WINDOW;
+    assertThat(g.sample(first, 2_000_000, 2)).isEqualTo(Step.KEEP);
+    assertThat(g.sample(first + StreamGrowth.MAX_WINDOW_NANOS - MS, 9_000_000, 2))
+        .isEqualTo(Step.KEEP);
+    assertThat(g.sample(first + StreamGrowth.MAX_WINDOW_NANOS, 30_000_000, 2))
+        .isEqualTo(Step.ADD);
   }
 }

@@ -1,0 +1,256 @@
+package org.modelpack.csi.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.modelpack.csi.modelpack.LayerFormat;
+import org.modelpack.csi.oci.BlobWriter;
+
+/**
+ * A download the process was killed in (or that failed) goes on from the prefix its sidecar
+ * records, after that prefix is hashed again from disk; anything that does not check out starts
+ * over, and the entry is always the right blob. Sources here behave as the registry client does:
+ * they go on from {@link BlobWriter#hashWritten()}.
+ */
+@Timeout(60)
+class ResumedDownloadTest {
+  private static final EvictionPolicy NO_EVICTION = new EvictionPolicy(0, 100, 100);
+  private static final int MIB = 1 << 20;
+
+  @TempDir Path tmp;
+  private final List<LayerStore> stores = new ArrayList<>();
+  /** Where each fetch began: what the writer held when the source was asked. */
+  private final List<Long> startedAt = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void tearDown() {
+    stores.forEach(LayerStore::close);
+  }
+
+  @Test
+  void aKilledDownloadGoesOnFromTheLastRecordedPrefixInTheNextProcess() throws Exception {
+    byte[] blob = noise(20 * MIB + 5, 1);
+    LayerStore first = open("root-1");
+    CountDownLatch reached = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    Ticket t = first.request("vol-1", raw(blob), out -> {
+      feed(out, blob, 17 * MIB);
+      reached.countDown();
+      hang(never); // hangs here as a process would when it is killed
+    });
+    assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
+    // A kill -9 leaves the files as they are now: copy them to a second root (the page cache is
+    // what the next process reads).
+    Path ingest = first.layout().ingest();
+    Path copy = Files.createDirectories(tmp.resolve("root-2/store/ingest"));
+    try (Stream<Path> files = Files.list(ingest)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
+    t.cancel();
+
+    LayerStore next = open("root-2");
+    StoreEntry entry = next.request("vol-1", raw(blob), source(blob)).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    // Recorded every 8 MiB: 16 MiB of the 17 were kept, 4 MiB and 5 bytes fetched again.
+    assertThat(startedAt).containsExactly(0L, 16L * MIB);
+    assertThat(ingestContents(next)).isEmpty();
+  }
+
+  @Test
+  void aFailedDownloadKeepsAllItHashedForTheNextTry() throws Exception {
+    byte[] blob = noise(3 * MIB, 2);
+    LayerStore store = open("root");
+    Ticket failed = store.request("vol-1", raw(blob), out -> {
+      feed(out, blob, 2 * MIB + 7);
+      throw new IOException("registry went away");
+    });
+    assertThatThrownBy(failed::await).hasMessageContaining("registry went away");
+    assertThat(sidecar(store, blob)).hasContent((2 * MIB + 7) + " " + sha256(
+        java.util.Arrays.copyOf(blob, 2 * MIB + 7)) + "\n");
+
+    StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(startedAt).containsExactly(0L, 2L * MIB + 7);
+  }
+
+  @Test
+  void aTornSidecarMakesTheDownloadStartOver() throws Exception {
+    byte[] blob = noise(2 * MIB, 3);
+    LayerStore store = leftBehind("root", blob, MIB, "1048576 sha256:12ab");
+
+    StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(startedAt).containsExactly(0L);
+  }
+
+  @Test
+  void aPartialWithoutItsSidecarIsRemovedAtStart() throws Exception {
+    byte[] blob = noise(2 * MIB, 4);
+    LayerStore store = leftBehind("root", blob, MIB, null);
+    assertThat(ingestContents(store)).isEmpty();
+
+    store.request("vol-1", raw(blob), source(blob)).await();
+    assertThat(startedAt).containsExactly(0L);
+  }
+
+  @Test
+  void keptBytesThatDoNotHashToTheRecordedPrefixAreDownloadedAgain() throws Exception {
+    byte[] blob = noise(2 * MIB, 5);
+    byte[] damaged = blob.clone();
+    damaged[1000] ^= 1; // e.g. a power loss that kept the sidecar but not all the data
+    Path root = tmp.resolve("root");
+    Path partial = partialPath(root, blob);
+    Files.createDirectories(partial.getParent());
+    Files.write(partial, java.util.Arrays.copyOf(damaged, MIB + 100));
+    Files.writeString(PartialDownload.sidecarOf(partial),
+        MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + "\n");
+    LayerStore store = open("root");
+
+    StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(startedAt).containsExactly(0L);
+  }
+
+  @Test
+  void aPartialNobodyWroteToForAnHourIsRemovedAtStart() throws Exception {
+    byte[] blob = noise(2 * MIB, 6);
+    Path root = tmp.resolve("root");
+    Path partial = partialPath(root, blob);
+    Files.createDirectories(partial.getParent());
+    Files.write(partial, java.util.Arrays.copyOf(blob, MIB));
+    Path sidecar = PartialDownload.sidecarOf(partial);
+    Files.writeString(sidecar, MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + "\n");
+    Files.setLastModifiedTime(sidecar, FileTime.from(Instant.now()
+        .minus(PartialFiles.MAX_IDLE).minusSeconds(60)));
+    LayerStore store = open("root");
+
+    assertThat(ingestContents(store)).isEmpty();
+  }
+
+  @Test
+  void aCancelledDownloadLeavesNothingToResume() throws Exception {
+    byte[] blob = noise(2 * MIB, 7);
+    LayerStore store = open("root");
+    CountDownLatch reached = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    Ticket t = store.request("vol-1", raw(blob), out -> {
+      feed(out, blob, MIB);
+      reached.countDown();
+      hang(never);
+    });
+    assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
+    t.cancel();
+    await().atMost(Duration.ofSeconds(20)).until(() -> ingestContents(store).isEmpty());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** A store at {@code root} whose ingest holds {@code kept} bytes of {@code blob}, with a sidecar
+   * of {@code sidecar}'s text (none if null), as a killed process would leave them. */
+  private LayerStore leftBehind(String root, byte[] blob, int kept, String sidecar)
+      throws IOException {
+    Path partial = partialPath(tmp.resolve(root), blob);
+    Files.createDirectories(partial.getParent());
+    Files.write(partial, java.util.Arrays.copyOf(blob, kept));
+    if (sidecar != null) {
+      Files.writeString(PartialDownload.sidecarOf(partial), sidecar);
+    }
+    return open(root);
+  }
+
+  private static Path partialPath(Path root, byte[] blob) {
+    return root.resolve("store/ingest").resolve(sha256(blob).replace(':', '-') + ".partial");
+  }
+
+  private LayerStore open(String root) throws IOException {
+    LayerStore s = LayerStore.open(new StoreLayout(tmp.resolve(root).resolve("store")),
+        tmp.resolve(root).resolve("volumes"), 0, NO_EVICTION, Clock.systemUTC());
+    stores.add(s);
+    return s;
+  }
+
+  /** A source that goes on from what the writer holds, as the registry client does. */
+  private BlobFetcher source(byte[] blob) {
+    return out -> feed(out, blob, blob.length);
+  }
+
+  /** Writes {@code blob} from where the writer stands up to {@code until}, in 256 KiB writes. */
+  private void feed(BlobWriter out, byte[] blob, int until) throws IOException {
+    long from = out.hashWritten();
+    startedAt.add(from);
+    for (int at = (int) from; at < until; ) {
+      int n = Math.min(256 * 1024, until - at);
+      out.write(ByteBuffer.wrap(blob, at, n), at);
+      at += n;
+    }
+  }
+
+  private static void hang(CountDownLatch latch) throws IOException {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      throw new java.io.InterruptedIOException("cancelled");
+    }
+  }
+
+  private static Path sidecar(LayerStore store, byte[] blob) {
+    return PartialDownload.sidecarOf(store.layout().ingest()
+        .resolve(sha256(blob).replace(':', '-') + ".partial"));
+  }
+
+  private static LayerRequest raw(byte[] blob) {
+    return new LayerRequest(sha256(blob), LayerFormat.RAW, blob.length, false, null);
+  }
+
+  private static byte[] noise(int n, long seed) {
+    byte[] b = new byte[n];
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) r.nextInt();
+    }
+    return b;
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return "sha256:" + HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static List<Path> ingestContents(LayerStore store) throws IOException {
+    try (Stream<Path> s = Files.list(store.layout().ingest())) {
+      return s.toList();
+    }
+  }
+}

@@ -147,6 +147,10 @@ final class BlobRange {
         resp = request();
       }
       long limit = accept(resp);
+      if (limit == ASK_AGAIN) {
+        resp = null;
+        continue;
+      }
       if (limit < 0) {
         return; // 416 at the end: verification decides
       }
@@ -159,9 +163,12 @@ final class BlobRange {
     }
   }
 
+  /** What {@link #accept} returns when the range changed and must be asked for anew. */
+  private static final long ASK_AGAIN = -2;
+
   /**
    * Checks an answer and returns the blob offset its body ends at (exclusive); -1 for a 416
-   * that leaves the verification to decide.
+   * that leaves the verification to decide, {@link #ASK_AGAIN} after starting over.
    */
   private long accept(RegistryResponse resp) throws IOException {
     int status = resp.statusCode();
@@ -220,7 +227,7 @@ final class BlobRange {
       LOG.info("{}: the registry refused Range at {} (416); starting over", blob.subject(), pos);
       out.restart();
       pos = 0;
-      return accept(request());
+      return ASK_AGAIN;
     }
     byte[] body = RegistryTransport.readQuietly(resp);
     throw RegistryErrors.fromResponse(blob.subject(), status, body);

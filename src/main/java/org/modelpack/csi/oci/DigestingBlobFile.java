@@ -48,22 +48,32 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   }
 
   /**
-   * Opens the existing {@code path} (a download an earlier process left), cuts it to its first
-   * {@code keep} bytes and hashes them from disk, so that writing goes on at {@code keep}
-   * ({@link #size()}). A file shorter than {@code keep} is emptied instead. Whether the kept
-   * bytes are the right ones is the caller's to check ({@link #hashedPrefix()}); the final
-   * digest checks them anyway.
+   * Opens the existing {@code path} (a download an earlier process left) and cuts it to its
+   * first {@code keep} bytes; hashes the first {@code verified} of them from disk, so that
+   * {@link #hashedPrefix()} names them until the next write or {@link #hashWritten()}, and counts
+   * the rest as written ahead (hashed by the next {@link #hashWritten()}). Writing goes on from
+   * there. A file shorter than {@code verified} is emptied instead. Whether the kept bytes are
+   * the right ones is the caller's to check; the final digest checks them anyway.
    */
-  public static DigestingBlobFile openAt(Path path, Digest expected, long keep)
+  public static DigestingBlobFile openAt(Path path, Digest expected, long verified, long keep)
       throws IOException {
+    if (verified < 0 || keep < verified) {
+      throw new IllegalArgumentException("cannot keep " + keep + " bytes of which " + verified
+          + " are verified");
+    }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ,
         StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     DigestingBlobFile f = new DigestingBlobFile(path, expected, channel);
     try {
-      long kept = channel.size() >= keep ? keep : 0;
+      long length = channel.size();
+      long hashedPart = length >= verified ? verified : 0;
+      long kept = length >= verified ? Math.min(keep, length) : 0;
       channel.truncate(kept);
-      f.readBack(0, kept);
-      f.hashed = kept;
+      f.readBack(0, hashedPart);
+      f.hashed = hashedPart;
+      if (kept > hashedPart) {
+        f.ahead.put(hashedPart, kept);
+      }
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;

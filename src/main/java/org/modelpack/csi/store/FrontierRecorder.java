@@ -9,14 +9,17 @@ import org.modelpack.csi.oci.DigestingBlobFile.Prefix;
 
 /**
  * The store's hashing writer as a source sees it, recording the hashed prefix in the partial's
- * sidecar each time it has grown by {@link PartialDownload#RECORD_EVERY}, so that a killed
- * process loses at most that much beyond the parts written ahead.
+ * sidecar each time it has grown by {@link PartialDownload#RECORD_EVERY}, and whether it is
+ * still written in order, so that a killed process loses nothing of a download in one stream
+ * and at most that much plus the parts written ahead of a parallel one.
  */
 final class FrontierRecorder implements BlobWriter {
   private final DigestingBlobFile file;
   private final PartialDownload partial;
   /** Hashed size at which the next record is due. */
   private volatile long due;
+  /** Nothing was written ahead of the hashed prefix since the file was (re)started. */
+  private volatile boolean inOrder = true;
 
   FrontierRecorder(DigestingBlobFile file, PartialDownload partial) {
     this.file = file;
@@ -26,8 +29,25 @@ final class FrontierRecorder implements BlobWriter {
 
   @Override
   public void write(ByteBuffer src, long position) throws IOException {
+    if (inOrder && position > file.size()) {
+      firstPartAhead();
+    }
     file.write(src, position);
     recordIfDue();
+  }
+
+  /** Before the first byte lands ahead of the prefix, the sidecar stops calling it in order. */
+  private synchronized void firstPartAhead() throws IOException {
+    if (!inOrder) {
+      return;
+    }
+    inOrder = false;
+    Prefix p = file.hashedPrefix();
+    if (p != null) {
+      partial.record(p, false);
+    } else {
+      partial.forget();
+    }
   }
 
   @Override
@@ -35,6 +55,7 @@ final class FrontierRecorder implements BlobWriter {
     partial.forget(); // before the bytes go: a record must never name more than the file has
     file.restart();
     due = PartialDownload.RECORD_EVERY;
+    inOrder = true;
   }
 
   @Override
@@ -59,7 +80,7 @@ final class FrontierRecorder implements BlobWriter {
       }
       Prefix p = file.hashedPrefix();
       if (p != null) { // null: the hasher is busy reading back; the next write asks again
-        partial.record(p);
+        partial.record(p, inOrder);
         due = p.size() + PartialDownload.RECORD_EVERY;
       }
     }

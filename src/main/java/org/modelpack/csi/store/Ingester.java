@@ -34,6 +34,8 @@ final class Ingester {
   private final StoreLayout layout;
   private final ExpansionBudgets budgets;
   private final PartialFiles partials;
+  /** The process is stopping: a cancelled download is kept for the next one. */
+  private volatile boolean stopping;
 
   Ingester(StoreLayout layout, ExpansionBudgets budgets) {
     this.layout = layout;
@@ -85,6 +87,11 @@ final class Ingester {
     }
   }
 
+  /** From now on a cancelled download keeps its partial: the next process goes on with it. */
+  void stopping() {
+    stopping = true;
+  }
+
   /** Removes every partial download not being written: the disk is full. */
   int removeIdlePartials() throws IOException {
     return partials.removeAllIdle();
@@ -95,13 +102,13 @@ final class Ingester {
    * and checks the result. A failed fetch keeps what it got; a verified file is no longer a
    * partial to resume (what follows is the commit).
    */
-  private static void fetchAndVerify(LayerRequest req, BlobFetcher fetcher,
+  private void fetchAndVerify(LayerRequest req, BlobFetcher fetcher,
       PartialDownload partial, BooleanSupplier abandoned) throws IOException {
     try (DigestingBlobFile file = partial.open(Digest.parse(req.digest()), req.size())) {
       try {
         fetcher.fetch(partial.writer(file));
       } catch (IOException | RuntimeException e) {
-        if (!abandoned.getAsBoolean()) {
+        if (stopping || !abandoned.getAsBoolean()) {
           partial.keepAfterFailure(file);
         }
         throw e;

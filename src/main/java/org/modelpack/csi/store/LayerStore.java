@@ -223,6 +223,15 @@ public final class LayerStore implements LayerPlacer, VolumeLayers, ManifestReco
     return evictor.evict(budget, targetPercent, Set.of());
   }
 
+  /**
+   * The process is stopping (an upgrade, a SIGTERM): downloads cancelled from now on keep what
+   * they got for the next process to go on from (decision 1250). Called before the pulls are
+   * cancelled.
+   */
+  public void stopping() {
+    ingester.stopping();
+  }
+
   @Override
   public void close() {
     flights.close();

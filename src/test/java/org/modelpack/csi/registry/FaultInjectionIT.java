@@ -550,7 +550,7 @@ class FaultInjectionIT {
       ch.truncate(kept);
     }
     downloading = partial;
-    return DigestingBlobFile.openAt(partial, Digest.parse(b.digest()), kept);
+    return DigestingBlobFile.openAt(partial, Digest.parse(b.digest()), kept, kept);
   }
 
   @ParameterizedTest(name = "parallel threshold {0}")

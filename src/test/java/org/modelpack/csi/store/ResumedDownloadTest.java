@@ -61,24 +61,38 @@ class ResumedDownloadTest {
       hang(never); // hangs here as a process would when it is killed
     });
     assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
-    // A kill -9 leaves the files as they are now: copy them to a second root (the page cache is
-    // what the next process reads).
-    Path ingest = first.layout().ingest();
-    Path copy = Files.createDirectories(tmp.resolve("root-2/store/ingest"));
-    try (Stream<Path> files = Files.list(ingest)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, copy.resolve(f.getFileName()));
-      }
-    }
+    copyIngest(first, "root-2");
     t.cancel();
 
     LayerStore next = open("root-2");
     StoreEntry entry = next.request("vol-1", raw(blob), source(blob)).await();
 
     assertThat(entry.path()).hasBinaryContent(blob);
-    // Recorded every 8 MiB: 16 MiB of the 17 were kept, 4 MiB and 5 bytes fetched again.
-    assertThat(startedAt).containsExactly(0L, 16L * MIB);
+    // Recorded at 16 MiB, in order: the 17 MiB written were kept, the last 3 MiB fetched.
+    assertThat(startedAt).containsExactly(0L, 17L * MIB);
     assertThat(ingestContents(next)).isEmpty();
+  }
+
+  @Test
+  void afterAKillOnlyThePrefixBeforeAPartWrittenAheadIsKept() throws Exception {
+    byte[] blob = noise(20 * MIB, 8);
+    LayerStore first = open("root-1");
+    CountDownLatch reached = new CountDownLatch(1);
+    Ticket t = first.request("vol-1", raw(blob), out -> {
+      feed(out, blob, 9 * MIB);
+      out.write(ByteBuffer.wrap(blob, 12 * MIB, MIB), 12 * MIB); // a parallel part, ahead
+      reached.countDown();
+      hang(new CountDownLatch(1));
+    });
+    assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
+    copyIngest(first, "root-2");
+    t.cancel();
+
+    LayerStore next = open("root-2");
+    StoreEntry entry = next.request("vol-1", raw(blob), source(blob)).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(startedAt).containsExactly(0L, 9L * MIB);
   }
 
   @Test
@@ -91,7 +105,7 @@ class ResumedDownloadTest {
     });
     assertThatThrownBy(failed::await).hasMessageContaining("registry went away");
     assertThat(sidecar(store, blob)).hasContent((2 * MIB + 7) + " " + sha256(
-        java.util.Arrays.copyOf(blob, 2 * MIB + 7)) + "\n");
+        java.util.Arrays.copyOf(blob, 2 * MIB + 7)) + " parts-ahead\n");
 
     StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
 
@@ -102,7 +116,7 @@ class ResumedDownloadTest {
   @Test
   void aTornSidecarMakesTheDownloadStartOver() throws Exception {
     byte[] blob = noise(2 * MIB, 3);
-    LayerStore store = leftBehind("root", blob, MIB, "1048576 sha256:12ab");
+    LayerStore store = leftBehind("root", blob, MIB, "1048576 sha256:12ab in-or");
 
     StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
 
@@ -130,7 +144,7 @@ class ResumedDownloadTest {
     Files.createDirectories(partial.getParent());
     Files.write(partial, java.util.Arrays.copyOf(damaged, MIB + 100));
     Files.writeString(PartialDownload.sidecarOf(partial),
-        MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + "\n");
+        MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + " in-order\n");
     LayerStore store = open("root");
 
     StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
@@ -147,7 +161,8 @@ class ResumedDownloadTest {
     Files.createDirectories(partial.getParent());
     Files.write(partial, java.util.Arrays.copyOf(blob, MIB));
     Path sidecar = PartialDownload.sidecarOf(partial);
-    Files.writeString(sidecar, MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + "\n");
+    Files.writeString(sidecar, MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB))
+        + " in-order\n");
     Files.setLastModifiedTime(sidecar, FileTime.from(Instant.now()
         .minus(PartialFiles.MAX_IDLE).minusSeconds(60)));
     LayerStore store = open("root");
@@ -184,6 +199,19 @@ class ResumedDownloadTest {
       Files.writeString(PartialDownload.sidecarOf(partial), sidecar);
     }
     return open(root);
+  }
+
+  /**
+   * What a kill -9 leaves: the files of {@code store}'s ingest as they are now (the page cache
+   * is what the next process reads), copied into a fresh root.
+   */
+  private void copyIngest(LayerStore store, String root) throws IOException {
+    Path copy = Files.createDirectories(tmp.resolve(root).resolve("store/ingest"));
+    try (Stream<Path> files = Files.list(store.layout().ingest())) {
+      for (Path f : files.toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
   }
 
   private static Path partialPath(Path root, byte[] blob) {

@@ -56,7 +56,7 @@ blob_bytes() {
       split(substr($0, RSTART, RLENGTH), f, " ")
       if (f[4] == 200 || f[4] == 206) { n++; b += f[5] }
     }
-    END { printf "%d %d\n", n, b }'
+    END { printf "%d %.0f\n", n, b }'
 }
 
 # Starts the driver with a fresh config rooted at $1 (its store is $1/store); extra YAML lines

@@ -17,8 +17,9 @@
 # and candidate-one-stream (parallel_download_threshold: 0, one stream per blob).
 #
 #   bench/resume-after-restart.sh [BASELINE_JAR] [CANDIDATE_JAR]
-#   env: SIZE_MIB (1024), FILES (4), KILL_AT (50). Without BASELINE_JAR, /work/main is cloned
-#   into the scratch directory and built there. Needs root (bind mounts) and docker-registry.
+#   env: SIZE_MIB (1024), FILES (4), KILL_AT (50), LOG_DIR (keeps the drivers' logs there).
+#   Without BASELINE_JAR, /work/main is cloned into the scratch directory and built there.
+#   Needs root (bind mounts) and docker-registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${SIZE_MIB:-1024}
@@ -52,7 +53,12 @@ java -jar "$CAND_JAR" push "$MODEL" "$REF" > /dev/null
 MODEL_BYTES=$(du -sb "$MODEL" | cut -f1)
 echo "model: $FILES x $SIZE_MIB MiB + config.json = $MODEL_BYTES bytes; kill at $KILL_AT %"
 
-ingest_bytes() { du -s --block-size=1 "$1/store/ingest" 2>/dev/null | cut -f1 || echo 0; }
+# Allocated bytes under ingest/ (a file may vanish while du walks: its answer still counts).
+ingest_bytes() {
+  local b
+  b=$(du -s --block-size=1 "$1/store/ingest" 2>/dev/null | cut -f1 | head -1 || true)
+  echo "${b:-0}"
+}
 
 # run NAME JAR [YAML...]: one kill-and-resume, printing one result line
 run() {
@@ -72,6 +78,7 @@ run() {
   kill -9 "$DRV_PID"; wait "$DRV_PID" 2>/dev/null || true; DRV_PID=""
   at_kill=$(ingest_bytes "$root")
   kill "$pub" 2>/dev/null; wait "$pub" 2>/dev/null || true
+  rm -f "$SOCK" # the killed driver's: start_driver waits for the new one's
   t0=$(now_ms)
   start_driver "$root" "pull_config:" "  publish_wait_seconds: 1" "$@"
   java -jar "$jar" publish --endpoint "unix://$SOCK" --volume-id "$name" \
@@ -83,6 +90,7 @@ run() {
   sleep 1 # the registry writes its access log line after the response
   served=$(blob_bytes "$from" | cut -d" " -f2)
   echo "$name served $served at_kill $at_kill finish_ms $((t1 - t0)) resumed_lines $(grep -c 'resuming sha256' "$root.log" || true) load $(cut -d' ' -f1-3 /proc/loadavg)"
+  [ -n "${LOG_DIR:-}" ] && cp "$root.log" "$LOG_DIR/$name-driver.log"
   rm -rf "$WORK/$name"
 }
 
@@ -95,5 +103,5 @@ load_note end | tee -a "$RESULTS"
 echo
 echo "== summary (served / model bytes; goal <= 1.05)"
 awk -v m="$MODEL_BYTES" '$2 == "served" {
-  printf "%-22s served %6.3f x the model (%d bytes), %5.1f %% on disk at the kill, restart to published %6.1f s, %s resume lines, load %s %s %s\n",
+  printf "%-22s served %6.3f x the model (%.0f bytes), %5.1f %% on disk at the kill, restart to published %6.1f s, %s resume lines, load %s %s %s\n",
     $1, $3 / m, $3, 100 * $5 / m, $7 / 1000, $9, $11, $12, $13 }' "$RESULTS"

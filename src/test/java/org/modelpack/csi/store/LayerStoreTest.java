@@ -647,7 +647,7 @@ class LayerStoreTest {
     return new Blob(sha256(bytes), bytes);
   }
 
-  private static String sha256(byte[] bytes) {
+  static String sha256(byte[] bytes) {
     try {
       return "sha256:" + HexFormat.of().formatHex(
           MessageDigest.getInstance("SHA-256").digest(bytes));

@@ -3,18 +3,17 @@ package org.modelpack.csi.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.modelpack.csi.store.LayerStoreTest.sha256;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -52,19 +51,8 @@ class ResumedDownloadTest {
   @Test
   void aKilledDownloadGoesOnFromTheLastRecordedPrefixInTheNextProcess() throws Exception {
     byte[] blob = noise(20 * MIB + 5, 1);
-    LayerStore first = open("root-1");
-    CountDownLatch reached = new CountDownLatch(1);
-    CountDownLatch never = new CountDownLatch(1);
-    Ticket t = first.request("vol-1", raw(blob), out -> {
-      feed(out, blob, 17 * MIB);
-      reached.countDown();
-      hang(never); // hangs here as a process would when it is killed
-    });
-    assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
-    copyIngest(first, "root-2");
-    t.cancel();
+    LayerStore next = killedWhileFetching(blob, out -> feed(out, blob, 17 * MIB));
 
-    LayerStore next = open("root-2");
     StoreEntry entry = next.request("vol-1", raw(blob), source(blob)).await();
 
     assertThat(entry.path()).hasBinaryContent(blob);
@@ -76,23 +64,39 @@ class ResumedDownloadTest {
   @Test
   void afterAKillOnlyThePrefixBeforeAPartWrittenAheadIsKept() throws Exception {
     byte[] blob = noise(20 * MIB, 8);
-    LayerStore first = open("root-1");
-    CountDownLatch reached = new CountDownLatch(1);
-    Ticket t = first.request("vol-1", raw(blob), out -> {
+    LayerStore next = killedWhileFetching(blob, out -> {
       feed(out, blob, 9 * MIB);
       out.write(ByteBuffer.wrap(blob, 12 * MIB, MIB), 12 * MIB); // a parallel part, ahead
-      reached.countDown();
-      hang(new CountDownLatch(1));
     });
-    assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
-    copyIngest(first, "root-2");
-    t.cancel();
 
-    LayerStore next = open("root-2");
     StoreEntry entry = next.request("vol-1", raw(blob), source(blob)).await();
 
     assertThat(entry.path()).hasBinaryContent(blob);
     assertThat(startedAt).containsExactly(0L, 9L * MIB);
+  }
+
+  /**
+   * A store on a second root holding what a kill -9 leaves of a download of {@code blob} that
+   * had done {@code work} and then hung: its ingest files as they were (the page cache is what
+   * the next process reads).
+   */
+  private LayerStore killedWhileFetching(byte[] blob, BlobFetcher work) throws Exception {
+    LayerStore first = open("root-1");
+    CountDownLatch reached = new CountDownLatch(1);
+    Ticket t = first.request("vol-1", raw(blob), out -> {
+      work.fetch(out);
+      reached.countDown();
+      hang(new CountDownLatch(1));
+    });
+    assertThat(reached.await(20, TimeUnit.SECONDS)).isTrue();
+    Path copy = Files.createDirectories(tmp.resolve("root-2/store/ingest"));
+    try (Stream<Path> files = Files.list(first.layout().ingest())) {
+      for (Path f : files.toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
+    t.cancel();
+    return open("root-2");
   }
 
   @Test
@@ -161,8 +165,8 @@ class ResumedDownloadTest {
     Files.createDirectories(partial.getParent());
     Files.write(partial, java.util.Arrays.copyOf(blob, MIB));
     Path sidecar = PartialDownload.sidecarOf(partial);
-    Files.writeString(sidecar, MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB))
-        + " in-order\n");
+    Files.writeString(sidecar,
+        MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + " in-order\n");
     Files.setLastModifiedTime(sidecar, FileTime.from(Instant.now()
         .minus(PartialFiles.MAX_IDLE).minusSeconds(60)));
     LayerStore store = open("root");
@@ -199,19 +203,6 @@ class ResumedDownloadTest {
       Files.writeString(PartialDownload.sidecarOf(partial), sidecar);
     }
     return open(root);
-  }
-
-  /**
-   * What a kill -9 leaves: the files of {@code store}'s ingest as they are now (the page cache
-   * is what the next process reads), copied into a fresh root.
-   */
-  private void copyIngest(LayerStore store, String root) throws IOException {
-    Path copy = Files.createDirectories(tmp.resolve(root).resolve("store/ingest"));
-    try (Stream<Path> files = Files.list(store.layout().ingest())) {
-      for (Path f : files.toList()) {
-        Files.copy(f, copy.resolve(f.getFileName()));
-      }
-    }
   }
 
   private static Path partialPath(Path root, byte[] blob) {
@@ -265,15 +256,6 @@ class ResumedDownloadTest {
       b[i] = (byte) r.nextInt();
     }
     return b;
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return "sha256:" + HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static List<Path> ingestContents(LayerStore store) throws IOException {

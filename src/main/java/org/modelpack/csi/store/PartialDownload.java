@@ -69,8 +69,8 @@ final class PartialDownload implements AutoCloseable {
     Prefix want = recorded.get().prefix();
     // Written in order: every byte after the recorded prefix came from this blob too (a kill
     // keeps the page cache); the final digest checks them. Else only the prefix is kept.
-    long keep = recorded.get().inOrder() ? size : want.size();
-    DigestingBlobFile file = DigestingBlobFile.openAt(path, expected, want.size(), keep);
+    long kept = recorded.get().inOrder() ? size : want.size();
+    DigestingBlobFile file = DigestingBlobFile.openAt(path, expected, want.size(), kept);
     if (!want.equals(file.hashedPrefix())) {
       log.warn("not resuming {}: the {} kept bytes do not hash to what was recorded; "
           + "starting over", expected, want.size());

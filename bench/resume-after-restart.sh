@@ -83,13 +83,16 @@ run() {
   start_driver "$root" "pull_config:" "  publish_wait_seconds: 1" "$@"
   java -jar "$jar" publish --endpoint "unix://$SOCK" --volume-id "$name" \
     --target "$WORK/targets/$name" --reference "$REF" > "$WORK/$name.publish-2.log" 2>&1 \
-    || { echo "publish after the restart failed:" >&2; cat "$WORK/$name.publish-2.log" "$root.log" >&2; exit 1; }
+    || { echo "publish after the restart failed:" >&2
+         cat "$WORK/$name.publish-2.log" "$root.log" >&2; exit 1; }
   t1=$(now_ms)
   unpublish "$name"
   stop_driver
   sleep 1 # the registry writes its access log line after the response
   served=$(blob_bytes "$from" | cut -d" " -f2)
-  echo "$name served $served at_kill $at_kill finish_ms $((t1 - t0)) resumed_lines $(grep -c 'resuming sha256' "$root.log" || true) load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$name served $served at_kill $at_kill finish_ms $((t1 - t0))" \
+    "resumed_lines $(grep -c 'resuming sha256' "$root.log" || true)" \
+    "load $(cut -d' ' -f1-3 /proc/loadavg)"
   [ -n "${LOG_DIR:-}" ] && cp "$root.log" "$LOG_DIR/$name-driver.log"
   rm -rf "$WORK/$name"
 }
@@ -103,5 +106,6 @@ load_note end | tee -a "$RESULTS"
 echo
 echo "== summary (served / model bytes; goal <= 1.05)"
 awk -v m="$MODEL_BYTES" '$2 == "served" {
-  printf "%-22s served %6.3f x the model (%.0f bytes), %5.1f %% on disk at the kill, restart to published %6.1f s, %s resume lines, load %s %s %s\n",
+  printf "%-22s served %6.3f x the model (%.0f bytes), %5.1f %% on disk at the kill, " \
+    "restart to published %6.1f s, %s resume lines, load %s %s %s\n",
     $1, $3 / m, $3, 100 * $5 / m, $7 / 1000, $9, $11, $12, $13 }' "$RESULTS"

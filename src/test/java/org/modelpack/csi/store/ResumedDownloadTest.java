@@ -120,7 +120,8 @@ class ResumedDownloadTest {
   @Test
   void aTornSidecarMakesTheDownloadStartOver() throws Exception {
     byte[] blob = noise(2 * MIB, 3);
-    LayerStore store = leftBehind("root", blob, MIB, "1048576 sha256:12ab in-or");
+    leftBehind(blob, java.util.Arrays.copyOf(blob, MIB), "1048576 sha256:12ab in-or");
+    LayerStore store = open("root");
 
     StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
 
@@ -131,7 +132,8 @@ class ResumedDownloadTest {
   @Test
   void aPartialWithoutItsSidecarIsRemovedAtStart() throws Exception {
     byte[] blob = noise(2 * MIB, 4);
-    LayerStore store = leftBehind("root", blob, MIB, null);
+    leftBehind(blob, java.util.Arrays.copyOf(blob, MIB), null);
+    LayerStore store = open("root");
     assertThat(ingestContents(store)).isEmpty();
 
     store.request("vol-1", raw(blob), source(blob)).await();
@@ -143,11 +145,7 @@ class ResumedDownloadTest {
     byte[] blob = noise(2 * MIB, 5);
     byte[] damaged = blob.clone();
     damaged[1000] ^= 1; // e.g. a power loss that kept the sidecar but not all the data
-    Path root = tmp.resolve("root");
-    Path partial = partialPath(root, blob);
-    Files.createDirectories(partial.getParent());
-    Files.write(partial, java.util.Arrays.copyOf(damaged, MIB + 100));
-    Files.writeString(PartialDownload.sidecarOf(partial),
+    leftBehind(blob, java.util.Arrays.copyOf(damaged, MIB + 100),
         MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + " in-order\n");
     LayerStore store = open("root");
 
@@ -160,13 +158,8 @@ class ResumedDownloadTest {
   @Test
   void aPartialNobodyWroteToForAnHourIsRemovedAtStart() throws Exception {
     byte[] blob = noise(2 * MIB, 6);
-    Path root = tmp.resolve("root");
-    Path partial = partialPath(root, blob);
-    Files.createDirectories(partial.getParent());
-    Files.write(partial, java.util.Arrays.copyOf(blob, MIB));
-    Path sidecar = PartialDownload.sidecarOf(partial);
-    Files.writeString(sidecar,
-        MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + " in-order\n");
+    Path sidecar = PartialDownload.sidecarOf(leftBehind(blob, java.util.Arrays.copyOf(blob, MIB),
+        MIB + " " + sha256(java.util.Arrays.copyOf(blob, MIB)) + " in-order\n"));
     Files.setLastModifiedTime(sidecar, FileTime.from(Instant.now()
         .minus(PartialFiles.MAX_IDLE).minusSeconds(60)));
     LayerStore store = open("root");
@@ -192,17 +185,18 @@ class ResumedDownloadTest {
 
   // ------------------------------------------------------------------ helpers
 
-  /** A store at {@code root} whose ingest holds {@code kept} bytes of {@code blob}, with a sidecar
-   * of {@code sidecar}'s text (none if null), as a killed process would leave them. */
-  private LayerStore leftBehind(String root, byte[] blob, int kept, String sidecar)
-      throws IOException {
-    Path partial = partialPath(tmp.resolve(root), blob);
+  /**
+   * Leaves in {@code tmp/root}'s ingest what a killed process would: {@code kept} as the partial
+   * download of {@code blob}, with a sidecar of {@code sidecar}'s text (none if null).
+   */
+  private Path leftBehind(byte[] blob, byte[] kept, String sidecar) throws IOException {
+    Path partial = partialPath(tmp.resolve("root"), blob);
     Files.createDirectories(partial.getParent());
-    Files.write(partial, java.util.Arrays.copyOf(blob, kept));
+    Files.write(partial, kept);
     if (sidecar != null) {
       Files.writeString(PartialDownload.sidecarOf(partial), sidecar);
     }
-    return open(root);
+    return partial;
   }
 
   private static Path partialPath(Path root, byte[] blob) {

@@ -12,6 +12,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.json.Json;
@@ -23,7 +24,8 @@ import org.modelpack.csi.oci.DigestingBlobFile;
  * Turns a fetched blob into a store entry, the containerd way: write under {@code ingest/}
  * through a writer that hashes in the same pass, verify size and digest here, make read-only,
  * rename into place, sync the directory. A crash at any point leaves either nothing or a complete entry (plus
- * ingest leftovers that the next start removes).
+ * ingest leftovers that the next start removes, but for the partial download the next try goes
+ * on from: {@link PartialFiles}).
  */
 final class Ingester {
   private static final ObjectMapper JSON = Json.mapper();
@@ -31,32 +33,34 @@ final class Ingester {
 
   private final StoreLayout layout;
   private final ExpansionBudgets budgets;
+  private final PartialFiles partials;
+  /** The process is stopping: a cancelled download is kept for the next one. */
+  private volatile boolean stopping;
 
   Ingester(StoreLayout layout, ExpansionBudgets budgets) {
     this.layout = layout;
     this.budgets = budgets;
+    this.partials = new PartialFiles(layout.ingest());
   }
 
   /**
    * Fetches, verifies and places one entry; {@code partialFile} learns where the download is
-   * written, for progress.
+   * written, for progress. A download that fails keeps its file for the next try to go on from
+   * (decision 1250), unless {@code abandoned} says nobody wants it any more.
    */
   StoreEntry ingest(LayerRequest req, BlobFetcher fetcher,
-      java.util.function.Consumer<Path> partialFile) throws IOException {
+      java.util.function.Consumer<Path> partialFile, BooleanSupplier abandoned)
+      throws IOException {
     LayerKey key = req.key();
     Path target = layout.path(key);
     String unique = key.digest().replace(':', '-') + "-" + ProcessHandle.current().pid() + "-"
         + SEQ.incrementAndGet();
-    Path partial = layout.ingest().resolve(unique + ".partial");
     Dirs.create(layout.ingest(), Dirs.PRIVATE);
     Dirs.create(target.getParent(), Dirs.PRIVATE);
-    try {
+    try (PartialDownload download = partials.claim(key.digest())) {
+      Path partial = download.path();
       partialFile.accept(partial);
-      try (DigestingBlobFile download = DigestingBlobFile.create(partial,
-          Digest.parse(key.digest()))) {
-        fetcher.fetch(download);
-        verify(download, req);
-      }
+      fetchAndVerify(req, fetcher, download, abandoned);
       if (key.kind() == EntryKind.BLOB) {
         long size = Files.size(partial);
         if (req.mtime() != null) {
@@ -80,8 +84,37 @@ final class Ingester {
         ReadOnly.makeDeletable(tree);
         FileTrees.delete(tree);
       }
-    } finally {
-      Files.deleteIfExists(partial);
+    }
+  }
+
+  /** From now on a cancelled download keeps its partial: the next process goes on with it. */
+  void stopping() {
+    stopping = true;
+  }
+
+  /** Removes every partial download not being written: the disk is full. */
+  int removeIdlePartials() throws IOException {
+    return partials.removeAllIdle();
+  }
+
+  /**
+   * Has {@code fetcher} fill the partial, going on from the prefix an earlier download kept,
+   * and checks the result. A failed fetch keeps what it got; a verified file is no longer a
+   * partial to resume (what follows is the commit).
+   */
+  private void fetchAndVerify(LayerRequest req, BlobFetcher fetcher,
+      PartialDownload partial, BooleanSupplier abandoned) throws IOException {
+    try (DigestingBlobFile file = partial.open(Digest.parse(req.digest()), req.size())) {
+      try {
+        fetcher.fetch(partial.writer(file));
+      } catch (IOException | RuntimeException e) {
+        if (stopping || !abandoned.getAsBoolean()) {
+          partial.keepAfterFailure(file);
+        }
+        throw e;
+      }
+      partial.forget();
+      verify(file, req);
     }
   }
 

@@ -401,13 +401,14 @@ class FaultInjectionIT {
     assertThat(r.stream().mapToLong(Exchange::bodyBytes).sum()).isEqualTo(b.size());
   }
 
-  // Streams are added only while they add throughput (decision 1211). The rates are low (a few
-  // MB/s), so the machine's load does not decide the outcome; the counts are the client's.
+  // Streams are added only while they add throughput (decision 1211). The rates are low (1-2
+  // MB/s: little CPU per window), so a loaded machine does not decide the outcome; the counts
+  // are the client's.
 
   @Test
   void aLinkThatCapsEachConnectionGrowsToFourStreams() throws Exception {
-    Blob b = blob(32L << 20);
-    proxy.bandwidthLimit(4_000_000);
+    Blob b = blob(12L << 20);
+    proxy.bandwidthLimit(1_000_000);
     try (RegistryClient c = client(1 << 20, Duration.ofSeconds(20))) {
       assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
       assertThat(c.stats().rangeStreamsAdded()).isEqualTo(3);
@@ -417,8 +418,8 @@ class FaultInjectionIT {
 
   @Test
   void aLinkAllConnectionsShareStaysAtOneStream() throws Exception {
-    Blob b = blob(16L << 20);
-    proxy.sharedBandwidthLimit(8_000_000);
+    Blob b = blob(4L << 20);
+    proxy.sharedBandwidthLimit(2_000_000);
     try (RegistryClient c = client(1 << 20, Duration.ofSeconds(20))) {
       assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
       // One stream more is tried, brings nothing, and is stopped after its chunk.

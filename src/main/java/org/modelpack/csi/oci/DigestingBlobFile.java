@@ -10,12 +10,14 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
+import org.modelpack.csi.fs.WritebackTrigger;
 
 /**
  * A {@link BlobWriter} into one file that hashes in the same pass as the writes. Bytes written
  * at the hashed frontier are hashed from the caller's buffer; parts written ahead of it (a
  * parallel ranged download) are remembered and read back by {@link #hashWritten} once the gap
- * before them is filled.
+ * before them is filled. Writeback of the hashed prefix starts while the download goes on
+ * ({@link WritebackTrigger}), so the sync in {@link #finish} finds little left to write.
  */
 public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private static final int READ_BACK = 1 << 20;
@@ -24,6 +26,7 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private final String algorithm;
   private final FileChannel file;
   private final MessageDigest hasher;
+  private final WritebackTrigger writeback;
   private final Object lock = new Object();
   /** Bytes from the start already hashed. Guarded by {@link #lock}. */
   private long hashed;
@@ -38,6 +41,7 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     this.algorithm = kind.algorithm();
     this.hasher = kind.newHasher();
     this.file = file;
+    this.writeback = WritebackTrigger.forFile(path);
   }
 
   /** Creates (or truncates) {@code path}, hashing with the algorithm of {@code expected}. */
@@ -127,6 +131,9 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     while (src.hasRemaining()) {
       at += file.write(src, at);
     }
+    if (inline) {
+      writeback.reached(position + n);
+    }
     if (!inline && n > 0) {
       synchronized (lock) {
         // A part's writes follow each other: extend its run rather than add one entry per
@@ -147,6 +154,7 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       file.truncate(0);
       hasher.reset();
       hashed = 0;
+      writeback.restart();
       ahead.clear();
       finished = null;
     }
@@ -173,6 +181,7 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       }
       try {
         readBack(from, to);
+        writeback.reached(to);
       } finally {
         synchronized (lock) {
           hashed = Math.max(hashed, to);
@@ -226,6 +235,7 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    writeback.close();
     file.close();
   }
 }

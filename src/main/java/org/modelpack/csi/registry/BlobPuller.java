@@ -92,8 +92,8 @@ final class BlobPuller {
     long threshold = settings.parallelThreshold();
     int connections = (int) Math.min(settings.parallelConnections(), Math.max(1, size));
     if (threshold > 0 && size > threshold && connections > 1) {
-      Digest digest = new RangedBlobDownload(download, access.executor(), connections, from)
-          .fetch();
+      Digest digest = new RangedBlobDownload(download, access.executor(), connections, from,
+          access.stats()).fetch();
       if (digest != null) {
         return digest;
       }

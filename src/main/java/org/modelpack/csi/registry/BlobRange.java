@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.modelpack.csi.oci.BlobWriter;
@@ -41,7 +42,7 @@ final class BlobRange {
 
   private final BlobDownload blob;
   private final BlobWriter out;
-  private final Runnable wrote;
+  private final LongConsumer wrote;
   private final long start;
   private final long end;
   private final boolean part;
@@ -52,7 +53,7 @@ final class BlobRange {
   /** Next blob offset to fetch; written by one thread, read by the in-order hasher. */
   private volatile long pos;
 
-  private BlobRange(BlobDownload blob, BlobWriter out, Runnable wrote, long start, long end,
+  private BlobRange(BlobDownload blob, BlobWriter out, LongConsumer wrote, long start, long end,
       boolean part, Retrier retrier, BooleanSupplier aborted) {
     this.blob = blob;
     this.out = out;
@@ -81,7 +82,7 @@ final class BlobRange {
    */
   static Digest fetchWhole(BlobDownload blob, BlobWriter out, RegistryResponse first, long from)
       throws IOException {
-    BlobRange whole = new BlobRange(blob, out, () -> { }, 0, blob.size(), false,
+    BlobRange whole = new BlobRange(blob, out, n -> { }, 0, blob.size(), false,
         blob.transport().retrier(blob.subject()), () -> false);
     if (from > 0) {
       whole.continueAt(from);
@@ -104,10 +105,10 @@ final class BlobRange {
 
   /**
    * Chunk {@code [start, end)} of a parallel download, with a retry budget of its own; it stops
-   * once {@code aborted} says so and runs {@code onWrite} after every write.
+   * once {@code aborted} says so and gives {@code onWrite} the byte count of every write.
    */
   static BlobRange chunk(BlobDownload blob, BlobWriter out, long start, long end,
-      BooleanSupplier aborted, Runnable onWrite) {
+      BooleanSupplier aborted, LongConsumer onWrite) {
     return new BlobRange(blob, out, onWrite, start, end, true,
         blob.transport().retrier(blob.subject() + " bytes " + start + "+"), aborted);
   }
@@ -118,6 +119,11 @@ final class BlobRange {
 
   boolean complete() {
     return pos >= end;
+  }
+
+  /** Some bytes of the range arrived. */
+  boolean delivered() {
+    return pos > start;
   }
 
   /** Asks the registry (not a redirect target of an earlier try) for the missing bytes. */
@@ -263,7 +269,7 @@ final class BlobRange {
       }
       out.write(ByteBuffer.wrap(buf, 0, n), pos);
       pos += n;
-      wrote.run();
+      wrote.accept(n);
     }
     if (!part && pos > blob.size()) {
       throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + " failed "

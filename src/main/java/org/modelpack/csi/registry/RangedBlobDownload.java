@@ -18,10 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One try at a blob as consecutive chunks over several connections, each chunk written at its
- * offset and retried/resumed on its own, while the calling thread has the writer hash the
- * contiguous written prefix as it grows (docs/decisions/0304). Single use: a new try is a new
- * object.
+ * One try at a blob as consecutive chunks over one or more connections, each chunk written at
+ * its offset and retried/resumed on its own, while the calling thread has the writer hash the
+ * contiguous written prefix as it grows (docs/decisions/0304) and adds streams, up to the
+ * maximum, only while they add throughput ({@link StreamGrowth}, decision 1211). Single use: a
+ * new try is a new object.
  */
 final class RangedBlobDownload {
   private static final Logger LOG = LoggerFactory.getLogger(RangedBlobDownload.class);
@@ -32,24 +33,46 @@ final class RangedBlobDownload {
   /** Safety net only: writers notify the in-order hasher after every write. */
   private static final long PROGRESS_POLL_MS = 200;
 
+  /** One stream: takes the next chunk in order until none is left or it is retired. */
+  private static final class Part {
+    volatile BlobRange current;
+    Future<Void> done;
+    /** Seen delivering by the hasher's thread (the only one reading it). */
+    boolean delivered;
+  }
+
   private final BlobDownload blob;
   private final ExecutorService executor;
-  private final int connections;
+  private final int maxStreams;
   /** Where the download begins: the writer holds the bytes before it (0: it is emptied). */
   private final long from;
+  private final RegistryStats stats;
+  private final StreamGrowth growth;
   /** Set when a part failed or the hasher gave up: the other parts stop. */
   private final AtomicBoolean abort = new AtomicBoolean();
   /** Notified after every write, so that the in-order hasher waits no longer than it must. */
   private final Object progress = new Object();
   /** Writes so far: the hasher waits only if none came since it last looked. */
   private final AtomicLong writes = new AtomicLong();
+  /** Bytes written by all parts, for {@link StreamGrowth}. */
+  private final AtomicLong bytes = new AtomicLong();
+  /** Parts to stop after their current chunk. */
+  private final AtomicInteger retire = new AtomicInteger();
+  /** Index of the next chunk to take. */
+  private final AtomicInteger next = new AtomicInteger(1);
+  /** Started parts; added to by the calling thread only, before {@link #awaitParts}. */
+  private final List<Part> parts = new ArrayList<>();
+  private BlobRange[] chunks;
 
   /** A download of bytes {@code [from, size)}, the writer holding those before (kept on disk). */
-  RangedBlobDownload(BlobDownload blob, ExecutorService executor, int connections, long from) {
+  RangedBlobDownload(BlobDownload blob, ExecutorService executor, int maxStreams, long from,
+      RegistryStats stats) {
     this.blob = blob;
     this.executor = executor;
-    this.connections = connections;
+    this.maxStreams = maxStreams;
     this.from = from;
+    this.stats = stats;
+    this.growth = new StreamGrowth(maxStreams, StreamGrowth.WINDOW_NANOS);
   }
 
   /**
@@ -59,13 +82,13 @@ final class RangedBlobDownload {
    */
   Digest fetch() throws IOException {
     long size = blob.size();
-    long chunk = chunkSize(size - from, connections);
+    long chunk = chunkSize(size - from, maxStreams);
     int count = chunkCount(size - from, chunk);
     BlobWriter out = blob.writer();
     if (from == 0) {
       out.restart();
     }
-    BlobRange[] chunks = new BlobRange[count];
+    chunks = new BlobRange[count];
     for (int i = 0; i < count; i++) {
       chunks[i] = BlobRange.chunk(blob, out, from + i * chunk,
           Math.min(size, from + (i + 1) * chunk), abort::get, this::wrote);
@@ -91,9 +114,9 @@ final class RangedBlobDownload {
       throw new RegistryException(Kind.INVALID_CONTENT, blob.subject() + ": HTTP "
           + probe.statusCode() + " to a range request");
     }
-    List<Future<Void>> parts = startParts(chunks, probe);
+    startPart(probe);
     boolean hashed = hashInOrder(out);
-    IOException failure = awaitParts(parts);
+    IOException failure = awaitParts();
     if (failure instanceof RangeIgnored) {
       LOG.info("{}: {}; downloading it as one stream", blob.subject(), failure.getMessage());
       return null;
@@ -108,7 +131,8 @@ final class RangedBlobDownload {
     return out.finish();
   }
 
-  private void wrote() {
+  private void wrote(long n) {
+    bytes.addAndGet(n);
     writes.incrementAndGet();
     synchronized (progress) {
       progress.notifyAll();
@@ -116,32 +140,60 @@ final class RangedBlobDownload {
   }
 
   /**
-   * Starts one part per connection; each takes the next chunk in order until none is left, the
-   * first beginning with the answer to the probe.
+   * Starts one more part; the first begins with chunk 0 and the answer to the probe, the others
+   * with the next chunk not taken yet.
    */
-  private List<Future<Void>> startParts(BlobRange[] chunks, RegistryResponse probe) {
-    AtomicInteger next = new AtomicInteger(1);
-    List<Future<Void>> parts = new ArrayList<>();
-    for (int w = 0; w < Math.min(connections, chunks.length); w++) {
-      RegistryResponse first = w == 0 ? probe : null;
-      parts.add(executor.submit(() -> {
-        try {
-          if (first != null) {
-            chunks[0].fetch(first);
-          }
-          for (int i; (i = next.getAndIncrement()) < chunks.length && !abort.get(); ) {
-            chunks[i].fetch(null);
-          }
-          return null;
-        } catch (IOException | RuntimeException e) {
-          abort.set(true);
-          throw e;
-        } finally {
-          wrote(); // wake the hasher to notice the end or the failure
+  private void startPart(RegistryResponse probe) {
+    Part part = new Part();
+    parts.add(part);
+    part.done = executor.submit(() -> {
+      try {
+        if (probe != null) {
+          part.current = chunks[0];
+          chunks[0].fetch(probe);
         }
-      }));
+        for (int i; !abort.get() && !retired() && (i = next.getAndIncrement()) < chunks.length; ) {
+          part.current = chunks[i];
+          chunks[i].fetch(null);
+        }
+        return null;
+      } catch (IOException | RuntimeException e) {
+        abort.set(true);
+        throw e;
+      } finally {
+        wrote(0); // wake the hasher to notice the end or the failure
+      }
+    });
+  }
+
+  /** True (once per retirement asked for) when the calling part is to stop. */
+  private boolean retired() {
+    return retire.getAndUpdate(r -> Math.max(0, r - 1)) > 0;
+  }
+
+  /** Adds or retires a part as {@link StreamGrowth} says. On the hasher's thread. */
+  private void grow() {
+    int flowing = 0;
+    for (Part p : parts) {
+      BlobRange c = p.current;
+      p.delivered |= c != null && c.delivered();
+      flowing += p.delivered ? 1 : 0;
     }
-    return parts;
+    switch (growth.sample(System.nanoTime(), bytes.get(), flowing)) {
+      case ADD -> {
+        if (!abort.get() && next.get() < chunks.length) {
+          stats.rangeStreamAdded();
+          startPart(null);
+        }
+      }
+      case RETIRE -> {
+        stats.rangeStreamRetired();
+        retire.incrementAndGet();
+        LOG.debug("{}: a stream more did not add throughput; {} stream(s)", blob.subject(),
+            growth.streams());
+      }
+      case KEEP -> { }
+    }
   }
 
   /**
@@ -155,6 +207,7 @@ final class RangedBlobDownload {
       if (out.hashWritten() >= size) {
         return true;
       }
+      grow();
       synchronized (progress) {
         if (abort.get()) {
           return false;
@@ -176,10 +229,11 @@ final class RangedBlobDownload {
    * Waits for every part, also after one failed (the others are told to stop, and a part
    * must not write into the file after this method returned). Returns the first failure.
    */
-  private IOException awaitParts(List<Future<Void>> parts) throws IOException {
+  private IOException awaitParts() throws IOException {
     IOException failure = null;
     boolean interrupted = false;
-    for (Future<Void> f : parts) {
+    for (Part part : parts) {
+      Future<Void> f = part.done;
       while (true) {
         try {
           f.get();
@@ -207,7 +261,7 @@ final class RangedBlobDownload {
   }
 
   /**
-   * Chunk size of a parallel download: about eight chunks per connection, so that the in-order
+   * Chunk size of a parallel download: about eight chunks per connection at most, so that the in-order
    * hasher trails the download closely and a slow connection only holds back its own chunk;
    * between 1 MiB and 64 MiB (docs/decisions/0304), and larger when that would make more than
    * {@link #MAX_CHUNKS} chunks (a blob over 4 TiB), so the count always fits an array.

@@ -23,7 +23,8 @@ import org.modelpack.csi.config.PullConfig;
  *     and retried, resuming where it stopped; there is no total deadline
  * @param parallelThreshold blobs larger than this many bytes are fetched as several ranges at
  *     once; 0 = never
- * @param parallelConnections ranges (connections) per large blob
+ * @param parallelConnections ranges (connections) per large blob at most: a download starts with
+ *     one and adds more only while they add throughput (decision 1211)
  */
 public record RegistrySettings(Path dockerConfigDir, Set<String> plainHttpHosts, String proxyUrl,
     Duration connectTimeout, String userAgent, RetryPolicy retry, Duration stallTimeout,

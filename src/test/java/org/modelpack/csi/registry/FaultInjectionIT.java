@@ -401,6 +401,37 @@ class FaultInjectionIT {
     assertThat(r.stream().mapToLong(Exchange::bodyBytes).sum()).isEqualTo(b.size());
   }
 
+  // Streams are added only while they add throughput (decision 1211). The rates are low (1-2
+  // MB/s: little CPU per window), so a loaded machine does not decide the outcome; the counts
+  // are the client's.
+
+  /** Downloads {@code b} with up to 4 ranged streams and returns the client's counts. */
+  RegistryStats adaptiveDownload(Blob b) throws Exception {
+    try (RegistryClient c = client(1 << 20, Duration.ofSeconds(20))) {
+      assertThat(RegistryClientIT.sha256(download(c, b))).isEqualTo(b.sha256());
+      return c.stats();
+    }
+  }
+
+  @Test
+  void aLinkThatCapsEachConnectionGrowsToFourStreams() throws Exception {
+    Blob b = blob(12L << 20);
+    proxy.bandwidthLimit(1_000_000);
+    RegistryStats stats = adaptiveDownload(b);
+    assertThat(stats.rangeStreamsAdded()).isEqualTo(3);
+    assertThat(stats.rangeStreamsRetired()).isZero();
+  }
+
+  @Test
+  void aLinkAllConnectionsShareStaysAtOneStream() throws Exception {
+    Blob b = blob(4L << 20);
+    proxy.sharedBandwidthLimit(2_000_000);
+    RegistryStats stats = adaptiveDownload(b);
+    // One stream more is tried, brings nothing, and is stopped after its chunk.
+    assertThat(stats.rangeStreamsAdded()).isEqualTo(1);
+    assertThat(stats.rangeStreamsRetired()).isEqualTo(1);
+  }
+
   @Test
   void brokenChunkResumesOnItsOwn() throws Exception {
     Blob b = blob(8_000_000);

@@ -213,6 +213,10 @@ public final class FaultProxy implements AutoCloseable {
   private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private volatile long bytesPerSecond;
+  private volatile long sharedBytesPerSecond;
+  /** When the shared link is free again (nanoTime). Guarded by {@link #sharedLink}. */
+  private long sharedFreeAt;
+  private final Object sharedLink = new Object();
 
   private FaultProxy(ServerSocket server, String upstream) {
     this.server = server;
@@ -245,11 +249,21 @@ public final class FaultProxy implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Body bytes per second for all connections together (a link whose bandwidth every
+   * connection shares, unlike {@link #bandwidthLimit}); 0 = unlimited.
+   */
+  public FaultProxy sharedBandwidthLimit(long bytesPerSecond) {
+    this.sharedBytesPerSecond = bytesPerSecond;
+    return this;
+  }
+
   /** Forgets rules and records (between tests). */
   public void reset() {
     rules.clear();
     exchanges.clear();
     bytesPerSecond = 0;
+    sharedBytesPerSecond = 0;
   }
 
   public List<Exchange> requests() {
@@ -383,7 +397,9 @@ public final class FaultProxy implements AutoCloseable {
   private void relayBody(Socket client, InputStream cin, InputStream uin, OutputStream cout,
       Exchange ex, Rule fault) throws IOException {
     long limit = bytesPerSecond;
-    byte[] buf = new byte[limit > 0 ? (int) Math.max(4096, Math.min(BUFFER, limit / 200))
+    long shared = sharedBytesPerSecond;
+    long slowest = limit > 0 && shared > 0 ? Math.min(limit, shared) : Math.max(limit, shared);
+    byte[] buf = new byte[slowest > 0 ? (int) Math.max(4096, Math.min(BUFFER, slowest / 200))
         : BUFFER];
     long sent = 0;
     long started = System.nanoTime();
@@ -410,11 +426,16 @@ public final class FaultProxy implements AutoCloseable {
       sent += n;
       ex.bodyBytes.addAndGet(n);
       if (limit > 0) {
-        long due = started + sent * 1_000_000_000L / limit;
-        long now;
-        while ((now = System.nanoTime()) < due) {
-          LockSupport.parkNanos(due - now);
+        parkUntil(started + sent * 1_000_000_000L / limit);
+      }
+      if (shared > 0) {
+        long due;
+        synchronized (sharedLink) {
+          // Each connection's bytes take their turn on the one link: no burst credit.
+          sharedFreeAt = Math.max(sharedFreeAt, System.nanoTime()) + n * 1_000_000_000L / shared;
+          due = sharedFreeAt;
         }
+        parkUntil(due);
       }
     }
     switch (fault.action) {
@@ -431,6 +452,13 @@ public final class FaultProxy implements AutoCloseable {
         }
       }
       default -> throw new IllegalStateException(fault.action.toString());
+    }
+  }
+
+  private static void parkUntil(long due) {
+    long now;
+    while ((now = System.nanoTime()) < due) {
+      LockSupport.parkNanos(due - now);
     }
   }
 

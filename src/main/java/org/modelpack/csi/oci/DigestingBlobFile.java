@@ -23,6 +23,8 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private final String algorithm;
   private final FileChannel file;
   private final MessageDigest hasher;
+  /** Whether {@link #finish} fsyncs the file; false when its owner syncs the filesystem. */
+  private final boolean sync;
   private final Object lock = new Object();
   /** Bytes from the start already hashed. Guarded by {@link #lock}. */
   private long hashed;
@@ -32,8 +34,9 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private final TreeMap<Long, Long> ahead = new TreeMap<>();
   private Digest finished;
 
-  private DigestingBlobFile(Path path, Digest kind) throws IOException {
+  private DigestingBlobFile(Path path, Digest kind, boolean sync) throws IOException {
     this.path = path;
+    this.sync = sync;
     this.algorithm = kind.algorithm();
     this.hasher = kind.newHasher();
     this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -42,7 +45,15 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
 
   /** Creates (or truncates) {@code path}, hashing with the algorithm of {@code expected}. */
   public static DigestingBlobFile create(Path path, Digest expected) throws IOException {
-    return new DigestingBlobFile(path, expected);
+    return new DigestingBlobFile(path, expected, true);
+  }
+
+  /**
+   * As {@link #create}, but {@link #finish} leaves the file unsynced: for the store, which
+   * syncs the whole filesystem once per pull instead (docs/decisions/1220).
+   */
+  public static DigestingBlobFile createUnsynced(Path path, Digest expected) throws IOException {
+    return new DigestingBlobFile(path, expected, false);
   }
 
   public Path path() {
@@ -146,7 +157,9 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     hashWritten();
     synchronized (lock) {
       if (finished == null) {
-        file.force(true);
+        if (sync) {
+          file.force(true);
+        }
         finished = new Digest(algorithm, HexFormat.of().formatHex(hasher.digest()));
       }
       return finished;

@@ -74,7 +74,7 @@ final class Ingester {
       Path tree = layout.ingest().resolve(unique + ".tree");
       try {
         Dirs.create(tree, Dirs.SHARED);
-        TarLayerExtractor.extract(partial, req.format(), tree, key.digest(),
+        TarLayerExtractor.extractIntoFreshDirectory(partial, req.format(), tree, key.digest(),
             budgets.forLayer(req, Files.size(partial)));
         long size = ReadOnly.tree(tree);
         commit(key, () -> {

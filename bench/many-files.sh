@@ -6,8 +6,11 @@
 #     and the per-layer cold cost; plus the limit: curl of every blob, 5 streams in parallel
 #   - peak RSS (VmHWM of the driver) after a cold publish of tar models of 1k, 10k and 100k
 #     files (1 KiB each, at most 10,000 files per tar layer), each on a freshly started driver
-# The driver runs with the container image's JVM flags (pom.xml, jib), DRIVER_JAVA_OPTS to
-# change them. Each cold publish is on a fresh driver after a one-file warm-up model (class
+# The driver runs with the container image's JVM flags (pom.xml, jib) and -XX:MaxRAM=1g: what
+# the JVM sees in the pod under the chart's 1 GiB memory limit (without it the JVM sizes its
+# first heap from the host's RAM); DRIVER_JAVA_OPTS to change them. Besides wall times it
+# prints the driver's CPU time (user + system) of each cold publish, which moves less with
+# the load of a shared machine. Each cold publish is on a fresh driver after a one-file warm-up model (class
 # loading), so it is not a first-call figure. Needs root (bind mounts) and docker-registry.
 #
 #   bench/many-files.sh                                   full run (about 12 min on 2 cores)
@@ -20,7 +23,7 @@ RAW_SIZE=${RAW_SIZE:-32768}
 TAR_COUNTS=${TAR_COUNTS:-1000 10000 100000}
 TAR_SIZE=${TAR_SIZE:-1024}
 WARM=${WARM:-5}
-DRIVER_JAVA_OPTS=${DRIVER_JAVA_OPTS:--XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData}
+DRIVER_JAVA_OPTS=${DRIVER_JAVA_OPTS:--XX:MaxRAM=1g -XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData}
 WORK=$(mktemp -d /var/tmp/model-csi-bench.XXXXXX)
 . bench/lib.sh
 trap bench_cleanup EXIT
@@ -48,13 +51,16 @@ start_on() {
   for _ in $(seq 300); do [ -S "$SOCK" ] && break; sleep 0.1; done
   [ -S "$SOCK" ] || { echo "driver did not start; log:" >&2; cat "$root.log" >&2; exit 1; }
 }
-server_ms() { grep -o "publish volume=$2 .*time_ms=[0-9]*" "$1.log" | sed 's/.*time_ms=//' | tail -1; }
+server_ms() { grep -o "ObservedOps - publish volume=$2 .*time_ms=[0-9]*" "$1.log" \
+  | sed 's/.*time_ms=//' | tail -1; }
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000 / hz}' "/proc/$DRV_PID/stat"; }
 hwm_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$DRV_PID/status"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 start_registry
-gen() { java -cp "target/test-classes:$NEW_JAR" org.modelpack.csi.bench.ManyFilesModels "$@" \
-  > /dev/null; rm -rf "$WORK/gen"; }
+# Raw layers go straight into the registry's storage (ManyFilesModels, RegistryStorage).
+gen() { java -Dregistry.storage="$WORK/registry" -cp "target/test-classes:$NEW_JAR" \
+  org.modelpack.csi.bench.ManyFilesModels "$@" > /dev/null; rm -rf "$WORK/gen"; }
 WARMUP_DIR="$WORK/warmup-model"; mkdir -p "$WARMUP_DIR"; echo '{"warmup":1}' > "$WARMUP_DIR/config.json"
 WARMUP_REF="127.0.0.1:$PORT/bench/warmup:v1"
 java -jar "$NEW_JAR" push "$WARMUP_DIR" "$WARMUP_REF" > /dev/null
@@ -89,20 +95,25 @@ for n in $RAW_COUNTS; do
     jar=$BASE_JAR; [ "$side" = new ] && jar=$NEW_JAR
     root="$WORK/$side-raw-$n"
     start_on "$jar" "$root"
-    bench_client "$WARMUP_REF" warmclient:300 publish:warmup unpublish:warmup > /dev/null
-    ops=("publish:cold" "unpublish:cold")
-    for w in $(seq "$WARM"); do ops+=("publish:warm-$w" "unpublish:warm-$w"); done
-    out=$(bench_client "$REF" "${ops[@]}")
-    cold=$(echo "$out" | awk '$1 == "publish" && $2 == "cold" {print $3}')
-    warm=$(echo "$out" | awk '$1 == "publish" && $2 ~ /^warm-/ {print $3}' | median)
-    ws=""; for w in $(seq "$WARM"); do ws+="$(server_ms "$root" "warm-$w")"$'\n'; done
+    bench_client "$WARMUP_REF" warmclient:300 "publish:$side-warmup" "unpublish:$side-warmup" \
+      > /dev/null
+    cpu0=$(cpu_ms)
+    out=$(bench_client "$REF" "publish:$side-cold")
+    RES[$side-cold-cpu-$n]=$(( $(cpu_ms) - cpu0 ))
+    ops=("unpublish:$side-cold")
+    for w in $(seq "$WARM"); do ops+=("publish:$side-warm-$w" "unpublish:$side-warm-$w"); done
+    out+=$'\n'$(bench_client "$REF" "${ops[@]}")
+    cold=$(echo "$out" | awk '$1 == "publish" && $2 ~ /-cold$/ {print $3}')
+    warm=$(echo "$out" | awk '$1 == "publish" && $2 ~ /-warm-/ {print $3}' | median)
+    ws=""; for w in $(seq "$WARM"); do ws+="$(server_ms "$root" "$side-warm-$w")"$'\n'; done
     RES[$side-cold-$n]=$cold; RES[$side-warm-$n]=$warm
-    RES[$side-cold-srv-$n]=$(server_ms "$root" cold)
+    RES[$side-cold-srv-$n]=$(server_ms "$root" "$side-cold")
     RES[$side-warm-srv-$n]=$(printf '%s' "$ws" | median)
     RES[$side-rss-raw-$n]=$(hwm_mib)
     stop_driver; rm -rf "$root"
-    printf '%-4s raw-%-6s cold %8s ms (server %s ms), warm median %6s ms (server %s ms), peak RSS %s MiB  [%s]\n' \
-      "$side" "$n" "$cold" "${RES[$side-cold-srv-$n]}" "$warm" "${RES[$side-warm-srv-$n]}" \
+    printf '%-4s raw-%-6s cold %8s ms (server %s ms, CPU %s ms), warm median %6s ms (server %s ms), peak RSS %s MiB  [%s]\n' \
+      "$side" "$n" "$cold" "${RES[$side-cold-srv-$n]}" "${RES[$side-cold-cpu-$n]}" "$warm" \
+      "${RES[$side-warm-srv-$n]}" \
       "${RES[$side-rss-raw-$n]}" "$(cut -d' ' -f1-3 /proc/loadavg)"
   done
 done
@@ -111,10 +122,11 @@ for n in $TAR_COUNTS; do
     jar=$BASE_JAR; [ "$side" = new ] && jar=$NEW_JAR
     root="$WORK/$side-tar-$n"
     start_on "$jar" "$root"
-    bench_client "$WARMUP_REF" publish:warmup unpublish:warmup > /dev/null
-    out=$(bench_client "127.0.0.1:$PORT/bench/tar-$n:v1" publish:cold)
+    bench_client "$WARMUP_REF" "publish:$side-warmup" "unpublish:$side-warmup" > /dev/null
+    out=$(bench_client "127.0.0.1:$PORT/bench/tar-$n:v1" "publish:$side-tar-$n")
     RES[$side-tar-cold-$n]=$(echo "$out" | awk '{print $3}')
     RES[$side-rss-tar-$n]=$(hwm_mib)
+    bench_client "127.0.0.1:$PORT/bench/tar-$n:v1" "unpublish:$side-tar-$n" > /dev/null
     stop_driver; rm -rf "$root"
     printf '%-4s tar-%-6s cold %8s ms, peak RSS %s MiB  [%s]\n' "$side" "$n" \
       "${RES[$side-tar-cold-$n]}" "${RES[$side-rss-tar-$n]}" "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -124,12 +136,13 @@ load_note end
 
 echo
 echo "=== many one-file layers (goal: 2,008 cold <= 3 s, <= 1.5 ms/layer; warm <= 50 ms server-side)"
-printf '%-8s %9s %9s %8s %9s %9s %10s %10s %9s\n' layers limit_ms base_cold new_cold new/base \
-  ms/layer warm_base warm_new srv_warm
+printf '%-7s %8s %9s %9s %8s %8s %8s %8s %8s %9s %9s\n' layers limit_ms base_cold new_cold \
+  new/base ms/layer base_cpu new_cpu new/base srv_warm_b srv_warm_n
 for n in $RAW_COUNTS; do
-  printf '%-8s %9s %9s %8s %9s %9s %10s %10s %9s\n' "$n" "${RES[limit-$n]}" \
+  printf '%-7s %8s %9s %9s %8s %8s %8s %8s %8s %9s %9s\n' "$n" "${RES[limit-$n]}" \
     "${RES[base-cold-$n]}" "${RES[new-cold-$n]}" "$(ratio "${RES[new-cold-$n]}" "${RES[base-cold-$n]}")" \
-    "$(ratio "${RES[new-cold-$n]}" "$n")" "${RES[base-warm-$n]}" "${RES[new-warm-$n]}" \
+    "$(ratio "${RES[new-cold-$n]}" "$n")" "${RES[base-cold-cpu-$n]}" "${RES[new-cold-cpu-$n]}" \
+    "$(ratio "${RES[new-cold-cpu-$n]}" "${RES[base-cold-cpu-$n]}")" "${RES[base-warm-srv-$n]}" \
     "${RES[new-warm-srv-$n]}"
 done
 echo "=== peak RSS (VmHWM, MiB) against file count (goal: <= 200 MiB at 100k files)"

@@ -647,7 +647,7 @@ class LayerStoreTest {
     return new Blob(sha256(bytes), bytes);
   }
 
-  private static String sha256(byte[] bytes) {
+  static String sha256(byte[] bytes) {
     try {
       return "sha256:" + HexFormat.of().formatHex(
           MessageDigest.getInstance("SHA-256").digest(bytes));
@@ -717,7 +717,7 @@ class LayerStoreTest {
     return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 
-  private static byte[] tar(Map<String, String> files) throws IOException {
+  static byte[] tar(Map<String, String> files) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
       for (Map.Entry<String, String> f : new TreeMap<>(files).entrySet()) {

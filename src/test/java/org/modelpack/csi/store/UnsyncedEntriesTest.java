@@ -2,21 +2,16 @@ package org.modelpack.csi.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -112,8 +107,8 @@ class UnsyncedEntriesTest {
   @Test
   void afterARebootUnsyncedTreesAreDroppedAndFetchedAgain() throws Exception {
     LayerStore store = open();
-    byte[] tar = tar("config.json", "{}");
-    LayerRequest tree = new LayerRequest(sha256(tar), LayerFormat.TAR, tar.length, false, null);
+    byte[] tar = LayerStoreTest.tar(java.util.Map.of("config.json", "{}"));
+    LayerRequest tree = new LayerRequest(LayerStoreTest.sha256(tar), LayerFormat.TAR, tar.length, false, null);
     Path path = store.request("vol-a", tree, dest -> dest.write(ByteBuffer.wrap(tar), 0))
         .await().path();
     store.close();
@@ -169,7 +164,7 @@ class UnsyncedEntriesTest {
 
   private static LayerRequest raw(String content) {
     byte[] b = bytes(content);
-    return new LayerRequest(sha256(b), LayerFormat.RAW, b.length, false, null);
+    return new LayerRequest(LayerStoreTest.sha256(b), LayerFormat.RAW, b.length, false, null);
   }
 
   private static VolumeRecord record(String volume, LayerRequest... layers) {
@@ -180,28 +175,5 @@ class UnsyncedEntriesTest {
 
   private static byte[] bytes(String content) {
     return (content + " ").repeat(1000).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static byte[] tar(String name, String content) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
-      byte[] data = content.getBytes(StandardCharsets.UTF_8);
-      TarArchiveEntry e = new TarArchiveEntry(name);
-      e.setSize(data.length);
-      e.setMode(0644);
-      tar.putArchiveEntry(e);
-      tar.write(data);
-      tar.closeArchiveEntry();
-    }
-    return out.toByteArray();
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return "sha256:" + HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

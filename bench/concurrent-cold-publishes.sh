@@ -37,16 +37,6 @@ java -jar "$JAR" push "$WARMUP" "$WARMUP_REF" > /dev/null
 SIZE=$(find "$MODEL" -type f -printf '%s\n' | awk '{s += $1} END {print s}')  # = raw layer bytes
 echo "model: $(ls "$MODEL" | wc -l) files, $SIZE bytes"
 
-# blob_bytes FROM_LINE: bytes of successful blob GETs logged after line FROM_LINE; "GETS BYTES".
-blob_bytes() {
-  tail -n +"$(( $1 + 1 ))" "$ACCESS" | awk '
-    match($0, /"GET \/v2\/[^ ]*\/blobs\/[^ ]* HTTP\/[0-9.]+" [0-9]+ [0-9]+/) {
-      split(substr($0, RSTART, RLENGTH), f, " ")
-      if (f[4] == 200 || f[4] == 206) { n++; b += f[5] }
-    }
-    END { printf "%d %d\n", n, b }'
-}
-
 # measure NAME IDS: fresh driver + warm-up, then publish IDS (comma-separated) at once.
 # Sets WALL (ms) and SERVED (bytes); unpublishes and stops the driver.
 measure() {

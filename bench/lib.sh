@@ -1,5 +1,5 @@
 # Shared helpers for the bench/*.sh scripts (sourced, not run). Each script sets WORK first.
-# Provides: start_registry [ACCESSLOG_FILE], start_driver ROOT_DIR, stop_driver, bench_client,
+# Provides: start_registry [ACCESSLOG_FILE], blob_bytes, start_driver ROOT_DIR, stop_driver, bench_client,
 # publish, unpublish (through the CLI), median, now_ms, drop_caches, and bench_cleanup for the
 # EXIT trap (stops everything, unmounts and removes WORK).
 
@@ -46,6 +46,17 @@ YML
   docker-registry serve "$WORK/registry.yml" > "${accesslog:-/dev/null}" 2> "$WORK/registry.err" &
   REG_PID=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+}
+
+# blob_bytes FROM_LINE: bytes of successful blob GETs (200, 206) logged after line FROM_LINE of
+# the access log $ACCESS (combined format: status and size follow the request); "GETS BYTES".
+blob_bytes() {
+  tail -n +"$(( $1 + 1 ))" "$ACCESS" | awk '
+    match($0, /"GET \/v2\/[^ ]*\/blobs\/[^ ]* HTTP\/[0-9.]+" [0-9]+ [0-9]+/) {
+      split(substr($0, RSTART, RLENGTH), f, " ")
+      if (f[4] == 200 || f[4] == 206) { n++; b += f[5] }
+    }
+    END { printf "%d %.0f\n", n, b }'
 }
 
 # Starts the driver with a fresh config rooted at $1 (its store is $1/store); extra YAML lines

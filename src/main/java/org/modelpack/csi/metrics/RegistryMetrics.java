@@ -22,7 +22,9 @@ final class RegistryMetrics {
             + "timeout, reset, stall, closed_early, bad_range).", stats, RegistryStats::retries);
     byCause(registry, PREFIX + "resumes",
         "Blob transfers that went on from the bytes they had (a Range request answered with "
-            + "206) after breaking, by the cause of the break.", stats, RegistryStats::resumes);
+            + "206) after breaking, by the cause of the break; restart: a download begun again "
+            + "that went on from the bytes an earlier one kept on disk.", stats,
+        RegistryStats::resumes);
   }
 
   private static void byCause(PrometheusRegistry registry, String name, String help,

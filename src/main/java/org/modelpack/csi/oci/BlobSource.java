@@ -11,7 +11,9 @@ import java.io.IOException;
 public interface BlobSource {
   /**
    * Writes {@code blob} into {@code out} and syncs it, or throws. {@code out} hashes what it is
-   * given, so its owner verifies the blob without trusting the source.
+   * given, so its owner verifies the blob without trusting the source. It may already hold the
+   * blob's first {@link BlobWriter#hashWritten()} bytes (kept by an earlier download): a source
+   * goes on from there, or {@link BlobWriter#restart()}s it.
    */
   void fetch(Descriptor blob, BlobWriter out) throws IOException;
 }

@@ -3,6 +3,7 @@ package org.modelpack.csi.oci;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -23,8 +24,6 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private final String algorithm;
   private final FileChannel file;
   private final MessageDigest hasher;
-  /** Whether {@link #finish} fsyncs the file; false when its owner syncs the filesystem. */
-  private final boolean sync;
   private final Object lock = new Object();
   /** Bytes from the start already hashed. Guarded by {@link #lock}. */
   private long hashed;
@@ -33,27 +32,85 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   /** Written parts beyond {@link #hashed}: start → end. Guarded by {@link #lock}. */
   private final TreeMap<Long, Long> ahead = new TreeMap<>();
   private Digest finished;
+  /** Whether {@link #finish} fsyncs the file; false when its owner syncs the filesystem. */
+  private volatile boolean sync = true;
 
-  private DigestingBlobFile(Path path, Digest kind, boolean sync) throws IOException {
+  private DigestingBlobFile(Path path, Digest kind, FileChannel file) {
     this.path = path;
-    this.sync = sync;
     this.algorithm = kind.algorithm();
     this.hasher = kind.newHasher();
-    this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+    this.file = file;
+  }
+
+  /**
+   * From now on {@link #finish} leaves the file unsynced: for the store, which syncs the whole
+   * filesystem once per pull instead (docs/decisions/1220). Returns this file.
+   */
+  public DigestingBlobFile unsynced() {
+    sync = false;
+    return this;
   }
 
   /** Creates (or truncates) {@code path}, hashing with the algorithm of {@code expected}. */
   public static DigestingBlobFile create(Path path, Digest expected) throws IOException {
-    return new DigestingBlobFile(path, expected, true);
+    return new DigestingBlobFile(path, expected, FileChannel.open(path,
+        StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS));
   }
 
   /**
-   * As {@link #create}, but {@link #finish} leaves the file unsynced: for the store, which
-   * syncs the whole filesystem once per pull instead (docs/decisions/1220).
+   * Opens the existing {@code path} (a download an earlier process left) and cuts it to its
+   * first {@code keep} bytes; hashes the first {@code verified} of them from disk, so that
+   * {@link #hashedPrefix()} names them until the next write or {@link #hashWritten()}, and counts
+   * the rest as written ahead (hashed by the next {@link #hashWritten()}). Writing goes on from
+   * there. A file shorter than {@code verified} is emptied instead. Whether the kept bytes are
+   * the right ones is the caller's to check; the final digest checks them anyway.
    */
-  public static DigestingBlobFile createUnsynced(Path path, Digest expected) throws IOException {
-    return new DigestingBlobFile(path, expected, false);
+  public static DigestingBlobFile openAt(Path path, Digest expected, long verified, long keep)
+      throws IOException {
+    if (verified < 0 || keep < verified) {
+      throw new IllegalArgumentException("cannot keep " + keep + " bytes of which " + verified
+          + " are verified");
+    }
+    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ,
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    DigestingBlobFile f = new DigestingBlobFile(path, expected, channel);
+    try {
+      long length = channel.size();
+      long hashedPart = length >= verified ? verified : 0;
+      long kept = length >= verified ? Math.min(keep, length) : 0;
+      channel.truncate(kept);
+      f.readBack(0, hashedPart);
+      f.hashed = hashedPart;
+      if (kept > hashedPart) {
+        f.ahead.put(hashedPart, kept);
+      }
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    return f;
+  }
+
+  /** The hashed bytes from the start and their digest: what a later process may resume from. */
+  public record Prefix(long size, Digest digest) {}
+
+  /**
+   * The hashed prefix as it is now; null while parts written ahead are being read back (the
+   * hasher is busy then), so a caller asks again later.
+   */
+  public Prefix hashedPrefix() {
+    synchronized (lock) {
+      if (readingBack) {
+        return null;
+      }
+      try {
+        MessageDigest copy = (MessageDigest) hasher.clone();
+        return new Prefix(hashed, new Digest(algorithm, HexFormat.of().formatHex(copy.digest())));
+      } catch (CloneNotSupportedException e) {
+        return null; // a provider without clone: nothing to resume from, never wrong
+      }
+    }
   }
 
   public Path path() {

@@ -61,8 +61,11 @@ final class BlobPuller {
     }
     BlobDownload download = new BlobDownload(access.transport(), ref,
         access.url(ref, "/blobs/" + digest), digest, blob.size(), out, subject);
+    // The writer may hold a hashed prefix (a download resumed from disk): the first round goes
+    // on from there; a round after a wrong digest starts from zero.
+    long kept = out.hashWritten();
     for (int round = 1; ; round++) {
-      Digest got = once(download);
+      Digest got = once(download, round == 1 ? kept : 0);
       if (digest.equals(got)) {
         return;
       }
@@ -76,18 +79,26 @@ final class BlobPuller {
     }
   }
 
-  /** Downloads the whole blob into the emptied writer, syncs it and returns its digest. */
-  private Digest once(BlobDownload download) throws IOException {
+  /**
+   * Downloads the blob into the writer from byte {@code from} (what it holds before that is
+   * kept; 0 empties it), syncs it and returns its digest.
+   */
+  private Digest once(BlobDownload download, long from) throws IOException {
     RegistrySettings settings = access.settings();
     long size = download.size();
+    if (from > 0 && from >= size) {
+      return download.writer().finish(); // all there: the digest decides
+    }
     long threshold = settings.parallelThreshold();
     int connections = (int) Math.min(settings.parallelConnections(), Math.max(1, size));
     if (threshold > 0 && size > threshold && connections > 1) {
-      Digest digest = new RangedBlobDownload(download, access.executor(), connections).fetch();
+      Digest digest = new RangedBlobDownload(download, access.executor(), connections, from)
+          .fetch();
       if (digest != null) {
         return digest;
       }
+      from = 0; // ranges refused: one stream, from the start
     }
-    return BlobRange.fetchWhole(download, download.writer(), null);
+    return BlobRange.fetchWhole(download, download.writer(), null, from);
   }
 }

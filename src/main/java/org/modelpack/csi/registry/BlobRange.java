@@ -71,10 +71,35 @@ final class BlobRange {
    */
   static Digest fetchWhole(BlobDownload blob, BlobWriter out, RegistryResponse first)
       throws IOException {
-    out.restart();
-    new BlobRange(blob, out, () -> { }, 0, blob.size(), false,
-        blob.transport().retrier(blob.subject()), () -> false).fetch(first);
+    return fetchWhole(blob, out, first, 0);
+  }
+
+  /**
+   * As above, but going on at {@code from} when it is not 0: the writer already holds the bytes
+   * before it (kept on disk by an earlier download). A registry that ignores or refuses that
+   * range makes the blob start over.
+   */
+  static Digest fetchWhole(BlobDownload blob, BlobWriter out, RegistryResponse first, long from)
+      throws IOException {
+    BlobRange whole = new BlobRange(blob, out, () -> { }, 0, blob.size(), false,
+        blob.transport().retrier(blob.subject()), () -> false);
+    if (from > 0) {
+      whole.continueAt(from);
+    } else {
+      out.restart();
+    }
+    whole.fetch(first);
     return out.finish();
+  }
+
+  /**
+   * Starts this range at {@code from} instead of its start, the writer holding the bytes before
+   * it from an earlier download; the first 206 counts as a {@link RetryCause#RESTART} resume.
+   */
+  BlobRange continueAt(long from) {
+    pos = from;
+    broken = RetryCause.RESTART;
+    return this;
   }
 
   /**
@@ -122,6 +147,10 @@ final class BlobRange {
         resp = request();
       }
       long limit = accept(resp);
+      if (limit == ASK_AGAIN) {
+        resp = null;
+        continue;
+      }
       if (limit < 0) {
         return; // 416 at the end: verification decides
       }
@@ -134,9 +163,12 @@ final class BlobRange {
     }
   }
 
+  /** What {@link #accept} returns when the range changed and must be asked for anew. */
+  private static final long ASK_AGAIN = -2;
+
   /**
    * Checks an answer and returns the blob offset its body ends at (exclusive); -1 for a 416
-   * that leaves the verification to decide.
+   * that leaves the verification to decide, {@link #ASK_AGAIN} after starting over.
    */
   private long accept(RegistryResponse resp) throws IOException {
     int status = resp.statusCode();
@@ -189,6 +221,13 @@ final class BlobRange {
     if (status == 416 && asked && pos >= blob.size()) {
       resp.close();
       return -1;
+    }
+    if (status == 416 && !part && pos > 0) {
+      resp.close();
+      LOG.info("{}: the registry refused Range at {} (416); starting over", blob.subject(), pos);
+      out.restart();
+      pos = 0;
+      return ASK_AGAIN;
     }
     byte[] body = RegistryTransport.readQuietly(resp);
     throw RegistryErrors.fromResponse(blob.subject(), status, body);

@@ -35,6 +35,8 @@ final class RangedBlobDownload {
   private final BlobDownload blob;
   private final ExecutorService executor;
   private final int connections;
+  /** Where the download begins: the writer holds the bytes before it (0: it is emptied). */
+  private final long from;
   /** Set when a part failed or the hasher gave up: the other parts stop. */
   private final AtomicBoolean abort = new AtomicBoolean();
   /** Notified after every write, so that the in-order hasher waits no longer than it must. */
@@ -42,10 +44,12 @@ final class RangedBlobDownload {
   /** Writes so far: the hasher waits only if none came since it last looked. */
   private final AtomicLong writes = new AtomicLong();
 
-  RangedBlobDownload(BlobDownload blob, ExecutorService executor, int connections) {
+  /** A download of bytes {@code [from, size)}, the writer holding those before (kept on disk). */
+  RangedBlobDownload(BlobDownload blob, ExecutorService executor, int connections, long from) {
     this.blob = blob;
     this.executor = executor;
     this.connections = connections;
+    this.from = from;
   }
 
   /**
@@ -55,20 +59,31 @@ final class RangedBlobDownload {
    */
   Digest fetch() throws IOException {
     long size = blob.size();
-    long chunk = chunkSize(size, connections);
-    int count = chunkCount(size, chunk);
+    long chunk = chunkSize(size - from, connections);
+    int count = chunkCount(size - from, chunk);
     BlobWriter out = blob.writer();
-    out.restart();
+    if (from == 0) {
+      out.restart();
+    }
     BlobRange[] chunks = new BlobRange[count];
     for (int i = 0; i < count; i++) {
-      chunks[i] = BlobRange.chunk(blob, out, i * chunk, Math.min(size, (i + 1) * chunk),
-          abort::get, this::wrote);
+      chunks[i] = BlobRange.chunk(blob, out, from + i * chunk,
+          Math.min(size, from + (i + 1) * chunk), abort::get, this::wrote);
+    }
+    if (from > 0) {
+      chunks[0].continueAt(from);
     }
     // The first chunk probes: only a 206 proves the registry serves ranges.
     RegistryResponse probe = chunks[0].request();
     if (probe.statusCode() == 200) {
       LOG.info("{}: the registry ignores Range; downloading it as one stream", blob.subject());
       return BlobRange.fetchWhole(blob, out, probe);
+    }
+    if (probe.statusCode() == 416 && from > 0) {
+      probe.close();
+      LOG.info("{}: the registry refused Range at {} (416); starting over", blob.subject(),
+          from);
+      return null;
     }
     if (probe.statusCode() != 206) {
       // 404, 401, 5xx after retries...: report it from here, before more connections ask.

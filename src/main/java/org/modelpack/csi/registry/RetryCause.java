@@ -26,7 +26,12 @@ public enum RetryCause {
   /** The body ended before the bytes it announced. */
   CLOSED_EARLY,
   /** A 206 whose Content-Range is not the range asked for. */
-  BAD_RANGE;
+  BAD_RANGE,
+  /**
+   * A download began again (a driver restart, or a new try after a failed one) and went on
+   * from the bytes an earlier one left on disk.
+   */
+  RESTART;
 
   /** The label value: the name in lower case. */
   public String label() {

@@ -220,6 +220,7 @@ public final class NodePlugin implements Plugin {
 
   @Override
   public void close() {
+    store.stopping(); // the pulls cancelled below keep their downloads for the next start
     server.close();
     metrics.close();
     prefetcher.close();

@@ -12,6 +12,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.json.Json;
@@ -35,33 +36,35 @@ final class Ingester {
   private final StoreLayout layout;
   private final ExpansionBudgets budgets;
   private final UnsyncedEntries unsynced;
+  private final PartialFiles partials;
+  /** The process is stopping: a cancelled download is kept for the next one. */
+  private volatile boolean stopping;
 
   Ingester(StoreLayout layout, ExpansionBudgets budgets, UnsyncedEntries unsynced) {
     this.layout = layout;
     this.budgets = budgets;
     this.unsynced = unsynced;
+    this.partials = new PartialFiles(layout.ingest());
   }
 
   /**
    * Fetches, verifies and places one entry; {@code partialFile} learns where the download is
-   * written, for progress.
+   * written, for progress. A download that fails keeps its file for the next try to go on from
+   * (decision 1250), unless {@code abandoned} says nobody wants it any more.
    */
   StoreEntry ingest(LayerRequest req, BlobFetcher fetcher,
-      java.util.function.Consumer<Path> partialFile) throws IOException {
+      java.util.function.Consumer<Path> partialFile, BooleanSupplier abandoned)
+      throws IOException {
     LayerKey key = req.key();
     Path target = layout.path(key);
     String unique = key.digest().replace(':', '-') + "-" + ProcessHandle.current().pid() + "-"
         + SEQ.incrementAndGet();
-    Path partial = layout.ingest().resolve(unique + ".partial");
     Dirs.create(layout.ingest(), Dirs.PRIVATE);
     Dirs.create(target.getParent(), Dirs.PRIVATE);
-    try {
+    try (PartialDownload download = partials.claim(key.digest())) {
+      Path partial = download.path();
       partialFile.accept(partial);
-      try (DigestingBlobFile download = DigestingBlobFile.createUnsynced(partial,
-          Digest.parse(key.digest()))) {
-        fetcher.fetch(download);
-        verify(download, req);
-      }
+      fetchAndVerify(req, fetcher, download, abandoned);
       if (key.kind() == EntryKind.BLOB) {
         long size = Files.size(partial);
         if (req.mtime() != null) {
@@ -87,8 +90,38 @@ final class Ingester {
         ReadOnly.makeDeletable(tree);
         FileTrees.delete(tree);
       }
-    } finally {
-      Files.deleteIfExists(partial);
+    }
+  }
+
+  /** From now on a cancelled download keeps its partial: the next process goes on with it. */
+  void stopping() {
+    stopping = true;
+  }
+
+  /** Removes every partial download not being written: the disk is full. */
+  int removeIdlePartials() throws IOException {
+    return partials.removeAllIdle();
+  }
+
+  /**
+   * Has {@code fetcher} fill the partial, going on from the prefix an earlier download kept,
+   * and checks the result. A failed fetch keeps what it got; a verified file is no longer a
+   * partial to resume (what follows is the commit).
+   */
+  private void fetchAndVerify(LayerRequest req, BlobFetcher fetcher,
+      PartialDownload partial, BooleanSupplier abandoned) throws IOException {
+    try (DigestingBlobFile file = partial.open(Digest.parse(req.digest()), req.size())
+        .unsynced()) {
+      try {
+        fetcher.fetch(partial.writer(file));
+      } catch (IOException | RuntimeException e) {
+        if (stopping || !abandoned.getAsBoolean()) {
+          partial.keepAfterFailure(file);
+        }
+        throw e;
+      }
+      partial.forget();
+      verify(file, req);
     }
   }
 

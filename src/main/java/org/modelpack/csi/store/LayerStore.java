@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.modelpack.csi.fs.NoSpace;
 import org.modelpack.csi.unpack.ExpansionLimitException;
 import org.modelpack.csi.oci.BlobSource;
@@ -115,22 +116,24 @@ public final class LayerStore implements LayerPlacer, VolumeLayers, ManifestReco
    * had), evict unreferenced entries and try once more.
    */
   private StoreEntry ingestMakingRoom(LayerRequest req, BlobFetcher fetcher,
-      java.util.function.Consumer<Path> partial) throws IOException {
+      java.util.function.Consumer<Path> partial, BooleanSupplier abandoned) throws IOException {
     try {
-      return ingester.ingest(req, fetcher, partial);
+      return ingester.ingest(req, fetcher, partial, abandoned);
     } catch (IOException e) {
       boolean shortOfSpace = NoSpace.causedBy(e) || (e instanceof ExpansionLimitException x
           && x.bound() == ExpansionLimitException.Bound.SPACE);
       if (!shortOfSpace) {
         throw e;
       }
+      int partials = ingester.removeIdlePartials();
       EvictionResult freed = evictor.evict(Long.MAX_VALUE, 0, Set.of());
-      if (freed.evicted().isEmpty()) {
+      if (freed.evicted().isEmpty() && partials == 0) {
         throw e;
       }
-      log.warn("out of space ingesting {}; evicted {} entries ({} bytes), retrying",
-          req.digest(), freed.evicted().size(), freed.bytesFreed());
-      return ingester.ingest(req, fetcher, partial);
+      log.warn("out of space ingesting {}; removed {} partial downloads and evicted {} entries "
+          + "({} bytes), retrying", req.digest(), partials, freed.evicted().size(),
+          freed.bytesFreed());
+      return ingester.ingest(req, fetcher, partial, abandoned);
     }
   }
 
@@ -219,6 +222,15 @@ public final class LayerStore implements LayerPlacer, VolumeLayers, ManifestReco
   @Override
   public EvictionResult evictUnreferenced(long budget, int targetPercent) {
     return evictor.evict(budget, targetPercent, Set.of());
+  }
+
+  /**
+   * The process is stopping (an upgrade, a SIGTERM): downloads cancelled from now on keep what
+   * they got for the next process to go on from (decision 1250). Called before the pulls are
+   * cancelled.
+   */
+  public void stopping() {
+    ingester.stopping();
   }
 
   @Override

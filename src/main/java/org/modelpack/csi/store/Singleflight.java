@@ -43,10 +43,13 @@ import org.slf4j.LoggerFactory;
 final class Singleflight implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Singleflight.class);
 
-  /** Turns one fetch into a store entry; {@code partial} learns where it writes. */
+  /**
+   * Turns one fetch into a store entry; {@code partial} learns where it writes, {@code
+   * abandoned} whether nobody wants the download any more (it was cancelled).
+   */
   interface Download {
-    StoreEntry run(LayerRequest req, BlobFetcher fetcher, Consumer<Path> partial)
-        throws IOException;
+    StoreEntry run(LayerRequest req, BlobFetcher fetcher, Consumer<Path> partial,
+        java.util.function.BooleanSupplier abandoned) throws IOException;
   }
 
   private final StoreIndex index;
@@ -143,7 +146,8 @@ final class Singleflight implements AutoCloseable {
       start = System.nanoTime();
       slotTaken = true;
       try {
-        entry = download.run(flight.request, owner.fetcher, p -> flight.partial = p);
+        entry = download.run(flight.request, owner.fetcher, p -> flight.partial = p,
+            () -> wasCancelled(flight));
       } finally {
         if (permits != null) {
           permits.release();

@@ -74,14 +74,12 @@ final class StoreScan {
     return new Result(entries, refs);
   }
 
-  /** Leftovers of downloads and evictions that a crash interrupted. */
+  /**
+   * Leftovers of downloads, extractions and evictions that a crash interrupted, but for the
+   * partial downloads the next try goes on from (decision 1250).
+   */
   private void clearIngest() throws IOException {
-    try (DirectoryStream<Path> items = Files.newDirectoryStream(layout.ingest())) {
-      for (Path p : items) {
-        ReadOnly.makeDeletable(p);
-        FileTrees.delete(p);
-      }
-    }
+    PartialFiles.clearAtStart(layout.ingest());
   }
 
   /** Entries moved aside at the last run; they were kept for a look until now. */

@@ -118,6 +118,15 @@ final class DriverProcess implements AutoCloseable {
     csi.close();
   }
 
+  /** SIGTERM, as an upgrade stops the driver: its shutdown hook runs; waits until it is gone. */
+  void stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("driver " + process.pid() + " did not stop in 60 s");
+    }
+    csi.close();
+  }
+
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {

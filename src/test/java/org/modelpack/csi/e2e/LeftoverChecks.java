@@ -78,7 +78,10 @@ final class LeftoverChecks {
       private void note(Path p) {
         String name = p.getFileName().toString();
         boolean rootLock = p.getParent().equals(rootDir) && name.contains("lock");
-        if (TEMP_NAME.matcher(name).matches() && !rootLock) {
+        // Downloads kept to resume are checked by StoreChecks.
+        boolean resumable = p.getParent().endsWith("store/ingest")
+            && StoreChecks.RESUMABLE.matcher(name).matches();
+        if (TEMP_NAME.matcher(name).matches() && !rootLock && !resumable) {
           temps.add(rootDir.relativize(p).toString());
         }
       }

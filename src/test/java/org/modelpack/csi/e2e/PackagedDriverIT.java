@@ -163,6 +163,64 @@ class PackagedDriverIT {
     assertThat(socket).as("socket removed on shutdown").doesNotExist();
   }
 
+  /**
+   * The dynamic-volume API runs on Jetty's unix-domain connector, whose service files and native
+   * bits must survive the shading into the one jar: the packaged driver serves a pod's workspace
+   * socket, and the packaged in-pod CLI mounts and unmounts a model through it.
+   */
+  @Test
+  void packagedDriverServesADynamicVolumesSocketThatThePackagedCliMountsThrough()
+      throws Exception {
+    PushedArtifact artifact;
+    try (RegistryClient pusher = new RegistryClient(RegistrySettings.defaults()
+        .withDockerConfigDir(tmp.resolve("docker")))) {
+      artifact = ModelArtifactBuilder.create(tmp.resolve("artifact"))
+          .rawFile("model.safetensors", 300_000, 11)
+          .rawFile("config.json", 200, 12)
+          .push(pusher, Reference.parse(registry.host() + "/models/e2e-dynamic:v1"));
+    }
+    Path root = tmp.resolve("root");
+    Path socket = startDriver(root);
+    Path workdir = tmp.resolve("kubelet/pods/uid-3/volumes/kubernetes.io~csi/models/mount");
+
+    try (CsiClient csi = new CsiClient(socket)) {
+      csi.node().nodePublishVolume(
+          org.modelpack.csi.testing.CsiRequests.publishDynamic("csi-dyn", workdir));
+
+      String mounted = runCli("mount", "--workdir", workdir.toString(), "--reference",
+          artifact.reference().toString(), "--mount-id", "llm");
+      assertThat(mounted).contains("mounted ");
+      for (PushedFile f : artifact.files()) {
+        assertThat(sha256(workdir.resolve("models/llm/model").resolve(f.path())))
+            .as(f.path()).isEqualTo(f.sha256());
+      }
+      assertThat(runCli("list", "--workdir", workdir.toString())).contains("llm");
+      assertThat(runCli("umount", "--workdir", workdir.toString(), "llm"))
+          .isEqualTo("unmounted llm\n");
+      assertThat(workdir.resolve("models/llm")).doesNotExist();
+
+      csi.node().nodeUnpublishVolume(unpublish("csi-dyn", workdir));
+    }
+    assertThat(workdir).doesNotExist();
+    try (Stream<String> mounts = Files.lines(Path.of("/proc/self/mountinfo"))) {
+      assertThat(mounts.filter(l -> l.contains(tmp.toString()))).isEmpty();
+    }
+  }
+
+  /** Runs the packaged jar's CLI; returns its standard output, failing on a non-zero exit. */
+  private static String runCli(String... args) throws Exception {
+    Path jar = Path.of(System.getProperty("driver.jar", "target/model-csi-driver.jar"));
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
+        "bin", "java").toString(), "-jar", jar.toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as("%s: %s", command, out).isZero();
+    return out;
+  }
+
   @Test
   void jsonLogFormatWritesOneJsonObjectPerLineWithTimeLevelLoggerThreadAndMessage()
       throws Exception {

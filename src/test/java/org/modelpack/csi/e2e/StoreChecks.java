@@ -25,6 +25,9 @@ import java.util.stream.Stream;
 final class StoreChecks {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String HEX = "[a-f0-9]{64}";
+  /** A download kept to resume and its sidecar (decision 1250). */
+  static final java.util.regex.Pattern RESUMABLE =
+      java.util.regex.Pattern.compile("sha256-(" + HEX + ")\\.partial(\\.at)?");
   private static final Set<String> READ_ONLY_FILE = Set.of("r--r--r--", "r-xr-xr-x");
   private static final Set<String> STORE_DIRS =
       Set.of("blobs", "trees", "ingest", "manifests", "refs", "quarantine");
@@ -47,7 +50,7 @@ final class StoreChecks {
     c.trees();
     c.manifests();
     c.refs();
-    c.ingestIsEmpty();
+    c.ingestHoldsOnlyResumableDownloads();
     c.nothingQuarantined();
     return c.findings;
   }
@@ -168,12 +171,49 @@ final class StoreChecks {
     }
   }
 
-  /** Downloads, extractions and evictions in progress: none survives a start. */
-  private void ingestIsEmpty() throws IOException {
-    List<Path> left = list(store.resolve("ingest"));
+  /**
+   * Extractions, evictions and downloads in progress: none survives a start but a download kept
+   * to resume (decision 1250), which must be one the next try can trust: a partial of a layer
+   * the suite pushed, with a sidecar naming a prefix of it that hashes to the recorded digest.
+   */
+  private void ingestHoldsOnlyResumableDownloads() throws IOException {
+    List<String> left = new ArrayList<>();
+    for (Path p : list(store.resolve("ingest"))) {
+      String name = p.getFileName().toString();
+      java.util.regex.Matcher m = RESUMABLE.matcher(name);
+      if (!m.matches()) {
+        left.add(name);
+      } else if (m.group(2) == null) {
+        resumable(p, "sha256:" + m.group(1)).ifPresent(findings::add);
+      } else if (!Files.isRegularFile(p.resolveSibling(name.substring(0, name.length() - 3)))) {
+        left.add(name);
+      }
+    }
     if (!left.isEmpty()) {
-      findings.add("store/ingest is not empty after the start: "
-          + left.stream().map(p -> p.getFileName().toString()).limit(5).toList());
+      findings.add("store/ingest holds more than resumable downloads after the start: "
+          + left.stream().limit(5).toList());
+    }
+  }
+
+  private java.util.Optional<String> resumable(Path partial, String digest) throws IOException {
+    Path sidecar = partial.resolveSibling(partial.getFileName() + ".at");
+    String at = Files.isRegularFile(sidecar) ? Files.readString(sidecar).trim() : "";
+    String[] parts = at.split(" ");
+    if (!layers.containsKey(digest) || parts.length != 2) {
+      return java.util.Optional.of(rel(partial) + " is kept but is no resumable download of a "
+          + "pushed layer (sidecar '" + at + "')");
+    }
+    long n = Long.parseLong(parts[0]);
+    try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(partial))) {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] prefix = in.readNBytes((int) n);
+      md.update(prefix);
+      String got = "sha256:" + java.util.HexFormat.of().formatHex(md.digest());
+      return prefix.length == n && got.equals(parts[1]) ? java.util.Optional.empty()
+          : java.util.Optional.of(rel(partial) + "'s first " + n + " bytes are not "
+              + parts[1] + " (" + prefix.length + " bytes, " + got + ")");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

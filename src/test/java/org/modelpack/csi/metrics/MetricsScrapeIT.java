@@ -167,7 +167,7 @@ class MetricsScrapeIT extends NodesWithRegistry {
   private static final String RETRIES = "model_csi_registry_retries_total{cause=\"%s\"}";
   private static final String RESUMES = "model_csi_registry_resumes_total{cause=\"%s\"}";
   private static final List<String> CAUSES = List.of("http_5xx", "http_429", "connect",
-      "timeout", "reset", "stall", "closed_early", "bad_range");
+      "timeout", "reset", "stall", "closed_early", "bad_range", "restart");
 
   @Test
   void failedPublishIsCountedAsFailedNotSucceeded() throws Exception {

@@ -116,4 +116,56 @@ class DigestingBlobFileTest {
       assertThat(f.finish()).isEqualTo(sha256(blob));
     }
   }
+
+  @Test
+  void openingAtAKeptPrefixCutsTheRestRehashesItAndGoesOnThere() throws Exception {
+    byte[] blob = bytes(3_000_000, 8);
+    Path file = tmp.resolve("b");
+    Files.write(file, java.util.Arrays.copyOf(blob, 2_000_000)); // more than is kept
+    try (DigestingBlobFile f = DigestingBlobFile.openAt(file, ANY, 1_234_567, 1_234_567)) {
+      assertThat(Files.size(file)).isEqualTo(1_234_567);
+      assertThat(f.size()).isEqualTo(1_234_567);
+      assertThat(f.hashedPrefix()).isEqualTo(new DigestingBlobFile.Prefix(1_234_567,
+          sha256(java.util.Arrays.copyOf(blob, 1_234_567))));
+      f.write(ByteBuffer.wrap(blob, 1_234_567, blob.length - 1_234_567), 1_234_567);
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+    }
+    assertThat(Files.readAllBytes(file)).isEqualTo(blob);
+  }
+
+  @Test
+  void openingAtMoreThanTheFileHoldsStartsFromZero() throws Exception {
+    Path file = tmp.resolve("b");
+    Files.write(file, bytes(1_000, 9));
+    try (DigestingBlobFile f = DigestingBlobFile.openAt(file, ANY, 5_000, 5_000)) {
+      assertThat(f.size()).isZero();
+      assertThat(Files.size(file)).isZero();
+    }
+  }
+
+  @Test
+  void aSymlinkIsNeverOpenedAsTheFileToWrite() throws Exception {
+    Path victim = Files.write(tmp.resolve("victim"), bytes(1_000, 10));
+    Path link = Files.createSymbolicLink(tmp.resolve("b"), victim);
+    assertThatThrownBy(() -> DigestingBlobFile.openAt(link, ANY, 0, 0))
+        .isInstanceOf(java.io.IOException.class);
+    assertThatThrownBy(() -> DigestingBlobFile.create(link, ANY))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(Files.size(victim)).isEqualTo(1_000);
+  }
+
+  @Test
+  void bytesKeptBeyondTheVerifiedPrefixAreHashedByTheNextHashWritten() throws Exception {
+    byte[] blob = bytes(3_000_000, 11);
+    Path file = tmp.resolve("b");
+    Files.write(file, java.util.Arrays.copyOf(blob, 2_500_000));
+    try (DigestingBlobFile f = DigestingBlobFile.openAt(file, ANY, 1_000_000, 2_000_000)) {
+      assertThat(f.hashedPrefix()).isEqualTo(new DigestingBlobFile.Prefix(1_000_000,
+          sha256(java.util.Arrays.copyOf(blob, 1_000_000))));
+      assertThat(Files.size(file)).isEqualTo(2_000_000);
+      assertThat(f.hashWritten()).isEqualTo(2_000_000);
+      f.write(ByteBuffer.wrap(blob, 2_000_000, 1_000_000), 2_000_000);
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+    }
+  }
 }

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.modelpack.csi.oci.Descriptor;
+import org.modelpack.csi.oci.Digest;
+import org.modelpack.csi.oci.DigestingBlobFile;
 import org.modelpack.csi.pull.LayerFilter;
 import org.modelpack.csi.pull.ModelPuller;
 import org.modelpack.csi.pull.PullProgress;
@@ -529,5 +531,67 @@ class FaultInjectionIT {
     assertThat(RegistrySettings.defaults().plainHttpConfigured(proxy.host())).isTrue();
     assertThat(new RegistrySettings(null, Set.of(), null, null, null).retry())
         .isEqualTo(RetryPolicy.defaults());
+  }
+
+  // ------------------------------------------------------------ resume from bytes kept on disk
+
+  /** A writer holding the first {@code kept} bytes of {@code b}, as a resumed partial does. */
+  DigestingBlobFile keptPrefix(Blob b, long kept) throws IOException {
+    Path full;
+    try (RegistryClient c = client()) {
+      full = download(c, b);
+    }
+    finished(b, 1);
+    proxy.reset();
+    Path partial = work.resolve("partial-" + b.sha256());
+    Files.copy(full, partial, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(partial,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(kept);
+    }
+    downloading = partial;
+    return DigestingBlobFile.openAt(partial, Digest.parse(b.digest()), kept, kept);
+  }
+
+  @ParameterizedTest(name = "parallel threshold {0}")
+  @ValueSource(longs = {0, 1_000_000})
+  void aWriterHoldingAPrefixIsContinuedWithRangesFromThereOnly(long threshold) throws Exception {
+    Blob b = blob(8_000_000);
+    try (DigestingBlobFile out = keptPrefix(b, 3_000_000);
+        RegistryClient c = client(threshold, Duration.ofSeconds(20))) {
+      c.downloadBlob(viaProxy(), b.descriptor(), out);
+      assertThat(out.finish()).hasToString(b.digest());
+      assertThat(c.stats().resumes(RetryCause.RESTART)).isEqualTo(1);
+    }
+    List<Exchange> r = finished(b, threshold == 0 ? 1 : 5);
+    assertThat(r.get(0).range()).startsWith("bytes=3000000-");
+    assertThat(r).allMatch(e -> e.status() == 206 && rangeStart(e) >= 3_000_000);
+    assertThat(r.stream().mapToLong(Exchange::bodyBytes).sum()).isEqualTo(5_000_000);
+    assertThat(RegistryClientIT.sha256(work.resolve("partial-" + b.sha256())))
+        .isEqualTo(b.sha256());
+  }
+
+  @ParameterizedTest(name = "{0}, parallel threshold {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"IGNORE_RANGE, 0", "IGNORE_RANGE, 1000000",
+      "STATUS_416, 0", "STATUS_416, 1000000"})
+  void aRegistryIgnoringOrRefusingTheRangeOfAKeptPrefixSendsTheBlobAgainFromZero(String fault,
+      long threshold) throws Exception {
+    Blob b = blob(3_000_000);
+    try (DigestingBlobFile out = keptPrefix(b, 1_000_000);
+        RegistryClient c = client(threshold, Duration.ofSeconds(20))) {
+      proxy.inject(fault.equals("IGNORE_RANGE") ? FaultProxy.on(b.digest()).always().ignoreRange()
+          : FaultProxy.on(b.digest()).status(416));
+      c.downloadBlob(viaProxy(), b.descriptor(), out);
+      assertThat(out.finish()).hasToString(b.digest());
+    }
+    // Ignored: the answer to the range is the whole blob. Refused: one more request, from zero.
+    List<Exchange> r = finished(b, fault.equals("IGNORE_RANGE") ? 1 : 2);
+    assertThat(r.get(0).range()).startsWith("bytes=1000000-");
+    assertThat(r.get(0).status()).isEqualTo(fault.equals("IGNORE_RANGE") ? 200 : 416);
+    Exchange whole = r.get(r.size() - 1);
+    assertThat(whole.status()).isEqualTo(200);
+    assertThat(whole.bodyBytes()).isEqualTo(b.size());
+    assertThat(RegistryClientIT.sha256(work.resolve("partial-" + b.sha256())))
+        .isEqualTo(b.sha256());
   }
 }

@@ -26,8 +26,9 @@ import org.modelpack.csi.oci.DigestingBlobFile;
  * link or rename into place. Nothing is fsynced here: the entry is committed as unsynced
  * ({@link UnsyncedEntries}) and made durable, with every other entry of the pull, by one
  * syncfs before a volume's record names it (docs/decisions/1220). A kill at any point leaves
- * either nothing or a complete entry (plus ingest leftovers that the next start removes); a
- * power cut may tear an unsynced entry, which the next start finds through the marker.
+ * either nothing or a complete entry (plus ingest leftovers that the next start removes, but
+ * for the partial download the next try goes on from: {@link PartialFiles}); a power cut may
+ * tear an unsynced entry, which the next start finds through the marker.
  */
 final class Ingester {
   private static final ObjectMapper JSON = Json.mapper();

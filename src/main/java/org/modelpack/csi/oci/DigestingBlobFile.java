@@ -35,6 +35,8 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   /** Written parts beyond {@link #hashed}: start → end. Guarded by {@link #lock}. */
   private final TreeMap<Long, Long> ahead = new TreeMap<>();
   private Digest finished;
+  /** Whether {@link #finish} fsyncs the file; false when its owner syncs the filesystem. */
+  private volatile boolean sync = true;
 
   private DigestingBlobFile(Path path, Digest kind, FileChannel file) {
     this.path = path;
@@ -42,6 +44,15 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     this.hasher = kind.newHasher();
     this.file = file;
     this.writeback = WritebackTrigger.forFile(path);
+  }
+
+  /**
+   * From now on {@link #finish} leaves the file unsynced: for the store, which syncs the whole
+   * filesystem once per pull instead (docs/decisions/1220). Returns this file.
+   */
+  public DigestingBlobFile unsynced() {
+    sync = false;
+    return this;
   }
 
   /** Creates (or truncates) {@code path}, hashing with the algorithm of {@code expected}. */
@@ -212,7 +223,9 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     hashWritten();
     synchronized (lock) {
       if (finished == null) {
-        file.force(true);
+        if (sync) {
+          file.force(true);
+        }
         finished = new Digest(algorithm, HexFormat.of().formatHex(hasher.digest()));
       }
       return finished;

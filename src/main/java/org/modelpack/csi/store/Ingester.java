@@ -23,9 +23,12 @@ import org.modelpack.csi.oci.DigestingBlobFile;
 /**
  * Turns a fetched blob into a store entry, the containerd way: write under {@code ingest/}
  * through a writer that hashes in the same pass, verify size and digest here, make read-only,
- * rename into place, sync the directory. A crash at any point leaves either nothing or a complete entry (plus
- * ingest leftovers that the next start removes, but for the partial download the next try goes
- * on from: {@link PartialFiles}).
+ * link or rename into place. Nothing is fsynced here: the entry is committed as unsynced
+ * ({@link UnsyncedEntries}) and made durable, with every other entry of the pull, by one
+ * syncfs before a volume's record names it (docs/decisions/1220). A kill at any point leaves
+ * either nothing or a complete entry (plus ingest leftovers that the next start removes, but
+ * for the partial download the next try goes on from: {@link PartialFiles}); a power cut may
+ * tear an unsynced entry, which the next start finds through the marker.
  */
 final class Ingester {
   private static final ObjectMapper JSON = Json.mapper();
@@ -33,13 +36,15 @@ final class Ingester {
 
   private final StoreLayout layout;
   private final ExpansionBudgets budgets;
+  private final UnsyncedEntries unsynced;
   private final PartialFiles partials;
   /** The process is stopping: a cancelled download is kept for the next one. */
   private volatile boolean stopping;
 
-  Ingester(StoreLayout layout, ExpansionBudgets budgets) {
+  Ingester(StoreLayout layout, ExpansionBudgets budgets, UnsyncedEntries unsynced) {
     this.layout = layout;
     this.budgets = budgets;
+    this.unsynced = unsynced;
     this.partials = new PartialFiles(layout.ingest());
   }
 
@@ -67,18 +72,20 @@ final class Ingester {
           Files.setLastModifiedTime(partial, FileTime.from(req.mtime()));
         }
         ReadOnly.file(partial, req.executable());
-        placeTrusted(partial, target, () -> untrustedBlob(target, key, size));
+        commit(key, () -> placeTrusted(partial, target, () -> untrustedBlob(target, key, size)));
         return new StoreEntry(key, target, size);
       }
       Path tree = layout.ingest().resolve(unique + ".tree");
       try {
         Dirs.create(tree, Dirs.SHARED);
-        TarLayerExtractor.extract(partial, req.format(), tree, key.digest(),
+        TarLayerExtractor.extractIntoFreshDirectory(partial, req.format(), tree, key.digest(),
             budgets.forLayer(req, Files.size(partial)));
         long size = ReadOnly.tree(tree);
-        FileTrees.writeAtomically(layout.treeMeta(key),
-            JSON.writeValueAsBytes(Map.of("digest", key.digest(), "size", size)));
-        placeTrusted(tree, target, () -> EntryTrust.treeProblem(target, layout.treeMeta(key)));
+        commit(key, () -> {
+          FileTrees.writeAtomically(layout.treeMeta(key),
+              JSON.writeValueAsBytes(Map.of("digest", key.digest(), "size", size)), false);
+          placeTrusted(tree, target, () -> EntryTrust.treeProblem(target, layout.treeMeta(key)));
+        });
         return new StoreEntry(key, target, size);
       } finally {
         ReadOnly.makeDeletable(tree);
@@ -104,7 +111,8 @@ final class Ingester {
    */
   private void fetchAndVerify(LayerRequest req, BlobFetcher fetcher,
       PartialDownload partial, BooleanSupplier abandoned) throws IOException {
-    try (DigestingBlobFile file = partial.open(Digest.parse(req.digest()), req.size())) {
+    try (DigestingBlobFile file = partial.open(Digest.parse(req.digest()), req.size())
+        .unsynced()) {
       try {
         fetcher.fetch(partial.writer(file));
       } catch (IOException | RuntimeException e) {
@@ -138,6 +146,20 @@ final class Ingester {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  private interface Step {
+    void run() throws IOException;
+  }
+
+  /** A step that makes an entry appear in the store, announced as unsynced around it. */
+  private void commit(LayerKey key, Step step) throws IOException {
+    unsynced.beforeCommit();
+    try {
+      step.run();
+    } finally {
+      unsynced.committed(key);
     }
   }
 
@@ -198,7 +220,6 @@ final class Ingester {
       }
       throw e;
     }
-    FileTrees.fsyncDirectory(to.getParent());
     return true;
   }
 }

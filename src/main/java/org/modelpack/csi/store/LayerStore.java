@@ -49,12 +49,13 @@ public final class LayerStore implements LayerPlacer, VolumeLayers, ManifestReco
       EvictionPolicy policy, Clock clock, ExpansionLimits expansion) {
     this.layout = layout;
     this.index = index;
+    UnsyncedEntries unsynced = new UnsyncedEntries(layout);
     this.ingester = new Ingester(layout,
-        new ExpansionBudgets(expansion, layout, this::committedBytes));
+        new ExpansionBudgets(expansion, layout, this::committedBytes), unsynced);
     this.flights = new Singleflight(index, nodeLayerConcurrency, this::ingestMakingRoom, stats,
         clock, this::evictIfNeeded);
     this.evictor = new Evictor(layout, index, flights::inFlightLocked, policy, stats);
-    this.volumes = new VolumeRecordFiles(index, this::evictIfNeeded);
+    this.volumes = new VolumeRecordFiles(index, unsynced, this::evictIfNeeded);
     this.manifests = new ManifestRecordFiles(layout);
   }
 

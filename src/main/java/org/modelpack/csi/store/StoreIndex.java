@@ -25,6 +25,12 @@ final class StoreIndex {
 
   final Object lock = new Object();
   private final Map<LayerKey, Indexed> entries = new HashMap<>();
+  /**
+   * Sum of the entries' sizes, kept as they come and go: the eviction check after every new
+   * entry asks for it, and summing the map each time made a pull of n layers cost O(n²)
+   * under the lock. Guarded by {@link #lock}.
+   */
+  private long totalSize;
 
   /** An entry known to the store, with the volumes using it. Guarded by {@link #lock}. */
   static final class Indexed {
@@ -42,8 +48,7 @@ final class StoreIndex {
   static StoreIndex of(StoreScan.Result scan) {
     StoreIndex index = new StoreIndex();
     synchronized (index.lock) {
-      scan.entries().forEach((key, e) -> index.entries.put(key,
-          new Indexed(e.entry(), e.lastUsed())));
+      scan.entries().forEach((key, e) -> index.put(new Indexed(e.entry(), e.lastUsed())));
       scan.references().forEach((key, volumes) -> {
         Indexed i = index.entries.get(key);
         if (i != null) {
@@ -73,7 +78,10 @@ final class StoreIndex {
    */
   void add(StoreEntry entry, Collection<String> volumes, Instant now) {
     synchronized (lock) {
-      Indexed indexed = entries.computeIfAbsent(entry.key(), k -> new Indexed(entry, null));
+      Indexed indexed = entries.get(entry.key());
+      if (indexed == null) {
+        indexed = put(new Indexed(entry, null));
+      }
       indexed.lastUsed = now;
       indexed.volumes.addAll(volumes);
     }
@@ -123,7 +131,7 @@ final class StoreIndex {
     synchronized (lock) {
       Indexed i = entries.get(entry.key());
       if (i != null && i.entry.equals(entry)) {
-        entries.remove(entry.key());
+        remove(entry.key());
         log.warn("store entry {} vanished from {}; it will be downloaded again", entry.key(),
             entry.path());
       }
@@ -152,7 +160,7 @@ final class StoreIndex {
 
   long size() {
     synchronized (lock) {
-      return entries.values().stream().mapToLong(i -> i.entry.size()).sum();
+      return totalSize;
     }
   }
 
@@ -169,6 +177,16 @@ final class StoreIndex {
 
   /** Drops an entry; the caller holds {@link #lock}. */
   void remove(LayerKey key) {
-    entries.remove(key);
+    Indexed gone = entries.remove(key);
+    if (gone != null) {
+      totalSize -= gone.entry.size();
+    }
+  }
+
+  /** Guarded by {@link #lock}; the key must not be indexed yet. */
+  private Indexed put(Indexed i) {
+    entries.put(i.entry.key(), i);
+    totalSize += i.entry.size();
+    return i;
   }
 }

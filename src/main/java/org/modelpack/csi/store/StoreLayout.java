@@ -16,6 +16,7 @@ import org.modelpack.csi.oci.Digest;
  * &lt;store&gt;/refs/&lt;sha256(ref)&gt;.json     reference → manifest digest at the last pull
  * &lt;store&gt;/quarantine/                entries the driver did not write, moved aside; emptied
  *                                      at the next start
+ * &lt;store&gt;/unsynced.json               present while entries may be unsynced (decision 1220)
  * </pre>
  *
  * <p>Every directory is 0700: only the driver reads the store directly (pods read through
@@ -33,6 +34,11 @@ public record StoreLayout(Path root) {
 
   public Path ingest() {
     return root.resolve("ingest");
+  }
+
+  /** Present while entries committed without their own fsync may not be durable yet. */
+  public Path unsyncedMarker() {
+    return root.resolve("unsynced.json");
   }
 
   public Path quarantine() {

@@ -52,6 +52,7 @@ final class StoreScan {
     }
     clearIngest();
     clearQuarantine();
+    Optional<Instant> tornSince = UnsyncedEntries.recover(layout);
     for (Path dir : List.of(layout.blobs(), layout.trees(), layout.manifests())) {
       try (DirectoryStream<Path> algs = Files.newDirectoryStream(dir)) {
         for (Path alg : algs) {
@@ -63,8 +64,11 @@ final class StoreScan {
     }
     sweepTemporaryFiles();
     Map<LayerKey, Scanned> entries = new HashMap<>();
-    scanBlobs(entries);
-    scanTrees(entries);
+    scanBlobs(entries, tornSince);
+    scanTrees(entries, tornSince);
+    if (tornSince.isPresent()) {
+      UnsyncedEntries.recovered(layout);
+    }
     Map<LayerKey, Set<String>> refs = new HashMap<>();
     scanVolumeRecords(entries, refs);
     return new Result(entries, refs);
@@ -91,7 +95,7 @@ final class StoreScan {
 
   /** Temporary files of record and metadata writes that a crash interrupted. */
   private void sweepTemporaryFiles() throws IOException {
-    int removed = TempFiles.sweep(layout.refs());
+    int removed = TempFiles.sweep(layout.refs()) + TempFiles.sweep(layout.root());
     for (Path dir : List.of(layout.trees(), layout.manifests())) {
       for (String alg : HEX.keySet()) {
         removed += TempFiles.sweep(dir.resolve(alg));
@@ -102,7 +106,12 @@ final class StoreScan {
     }
   }
 
-  private void scanBlobs(Map<LayerKey, Scanned> entries) throws IOException {
+  /**
+   * @param tornSince after a reboot with entries unsynced: blobs changed since then are hashed
+   *     again (a power cut may have lost their pages), those that do not match quarantined
+   */
+  private void scanBlobs(Map<LayerKey, Scanned> entries, Optional<Instant> tornSince)
+      throws IOException {
     forEachDigest(layout.blobs(), (alg, name, path) -> {
       // One stat per blob: type, owner, mode, size and ctime (which moves whenever the inode
       // gets linked into a volume: a fair "last used" after a restart).
@@ -114,12 +123,22 @@ final class StoreScan {
         return;
       }
       LayerKey key = new LayerKey(alg + ":" + name, EntryKind.BLOB);
-      entries.put(key, new Scanned(new StoreEntry(key, path, (Long) attrs.get("size")),
-          ((FileTime) attrs.get("ctime")).toInstant()));
+      Instant ctime = ((FileTime) attrs.get("ctime")).toInstant();
+      if (tornSince.isPresent() && !ctime.isBefore(tornSince.get())
+          && !EntryTrust.hashesTo(path, key.digest())) {
+        EntryTrust.quarantine(layout, path, "torn by a restart before it was synced");
+        return;
+      }
+      entries.put(key, new Scanned(new StoreEntry(key, path, (Long) attrs.get("size")), ctime));
     });
   }
 
-  private void scanTrees(Map<LayerKey, Scanned> entries) throws IOException {
+  /**
+   * @param tornSince after a reboot with entries unsynced: trees put in place since then are
+   *     dropped (a tree has no digest of its files to check them against)
+   */
+  private void scanTrees(Map<LayerKey, Scanned> entries, Optional<Instant> tornSince)
+      throws IOException {
     forEachDigest(layout.trees(), (alg, name, path) -> {
       if (name.endsWith(".json")) {
         String hex = name.substring(0, name.length() - 5);
@@ -131,6 +150,10 @@ final class StoreScan {
       LayerKey key = new LayerKey(alg + ":" + name, EntryKind.TREE);
       Path meta = layout.treeMeta(key);
       Optional<String> problem = EntryTrust.treeProblem(path, meta);
+      if (problem.isEmpty() && tornSince.isPresent()
+          && !changedBefore(path, tornSince.get())) {
+        problem = Optional.of("put in place before a restart, and not synced");
+      }
       if (problem.isPresent()) {
         // Incomplete, or not the driver's: either way never served.
         EntryTrust.quarantine(layout, path, problem.get());
@@ -155,6 +178,11 @@ final class StoreScan {
       entries.put(key, new Scanned(new StoreEntry(key, path, size),
           Files.getLastModifiedTime(meta).toInstant()));
     });
+  }
+
+  private static boolean changedBefore(Path path, Instant when) throws IOException {
+    FileTime ctime = (FileTime) Files.getAttribute(path, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+    return ctime.toInstant().isBefore(when);
   }
 
   private void scanVolumeRecords(Map<LayerKey, Scanned> entries,

@@ -17,20 +17,26 @@ final class VolumeRecordFiles implements VolumeLayers {
   private static final ObjectMapper JSON = Json.mapper();
 
   private final StoreIndex index;
+  private final UnsyncedEntries unsynced;
   private final Runnable afterRelease;
 
   /** {@code afterRelease} runs after a volume let go of its entries (the eviction check). */
-  VolumeRecordFiles(StoreIndex index, Runnable afterRelease) {
+  VolumeRecordFiles(StoreIndex index, UnsyncedEntries unsynced, Runnable afterRelease) {
     this.index = index;
+    this.unsynced = unsynced;
     this.afterRelease = afterRelease;
   }
 
   /**
-   * Not fsynced: a record lost to a power cut only costs dedup bookkeeping (the volume's own
-   * hard links keep its files whole), while an fsync would sit on every publish's path.
+   * First makes every entry the record names durable (one syncfs for all the pull's entries,
+   * and for those another pull committed and this one reused: decision 1220), so a record, and
+   * the mount that follows it, never names an entry a power cut could tear. The record itself
+   * is not fsynced: lost to a power cut it only costs dedup bookkeeping (the volume's own hard
+   * links keep its files whole), while an fsync would sit on every publish's path.
    */
   @Override
   public void recordVolume(Path volumeDir, VolumeRecord record) throws IOException {
+    unsynced.awaitDurable(record.layers().stream().map(VolumeRecord.Layer::key).toList());
     FileTrees.writeAtomically(volumeDir.resolve(VolumeRecord.FILE), JSON.writeValueAsBytes(record),
         false);
     index.reference(record);

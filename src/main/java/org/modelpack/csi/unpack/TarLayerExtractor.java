@@ -79,10 +79,30 @@ public final class TarLayerExtractor {
    */
   public static List<String> extract(Path blobFile, LayerFormat format, Path modelRoot,
       String layerDigest, ExpansionBudget budget) throws IOException {
+    Run run = run(blobFile, format, modelRoot, layerDigest, budget, true);
+    return Collections.unmodifiableList(run.files);
+  }
+
+  /**
+   * Extracts into {@code freshRoot}, an empty directory nobody else writes to (the store's
+   * private extraction directory), keeping nothing per file in memory: whatever the file count,
+   * memory stays bounded by the directories' metadata. A failure leaves what was extracted so
+   * far: the caller deletes {@code freshRoot}. Hard links are checked against the regular files
+   * already in {@code freshRoot}, which can only be this layer's.
+   *
+   * @return the number of regular files created, including hard links
+   */
+  public static long extractIntoFreshDirectory(Path blobFile, LayerFormat format, Path freshRoot,
+      String layerDigest, ExpansionBudget budget) throws IOException {
+    return run(blobFile, format, freshRoot, layerDigest, budget, false).fileCount;
+  }
+
+  private static Run run(Path blobFile, LayerFormat format, Path modelRoot, String layerDigest,
+      ExpansionBudget budget, boolean tracked) throws IOException {
     if (format == null || !format.isArchive()) {
       throw new IllegalArgumentException("layer " + layerDigest + " is not an archive layer: " + format);
     }
-    Run run = new Run(modelRoot.toAbsolutePath().normalize(), layerDigest, budget);
+    Run run = new Run(modelRoot.toAbsolutePath().normalize(), layerDigest, budget, tracked);
     try (TarEntryReader tar = TarEntryReader.open(blobFile, format, layerDigest, budget)) {
       TarArchiveEntry entry;
       while ((entry = tar.next()) != null) {
@@ -90,10 +110,12 @@ public final class TarLayerExtractor {
       }
       run.applyDirectoryMetadata();
     } catch (IOException | RuntimeException | Error e) {
-      run.rollback(e);
+      if (tracked) {
+        run.rollback(e);
+      }
       throw e;
     }
-    return Collections.unmodifiableList(run.files);
+    return run;
   }
 
   /** As above without any expansion bound, for tests of everything else. */
@@ -103,13 +125,18 @@ public final class TarLayerExtractor {
         ExpansionBudget.unlimited(layerDigest));
   }
 
-  /** State of one extraction, so it can be rolled back. */
+  /**
+   * State of one extraction. Tracked, it remembers every path it creates, so it can be rolled
+   * back and tell its own paths from others'; untracked (a fresh root), only its directories.
+   */
   private static final class Run {
     private final Path root;
     private final String digest;
     private final ExpansionBudget budget;
-    /** Relative paths of regular files (and hard links) created, for the caller. */
+    private final boolean tracked;
+    /** Relative paths of regular files (and hard links) created, for the caller; if tracked. */
     final List<String> files = new ArrayList<>();
+    long fileCount;
     /** Every non-directory path created (files, links), in creation order. */
     private final List<Path> createdEntries = new ArrayList<>();
     private final Set<Path> createdEntrySet = new HashSet<>();
@@ -118,15 +145,16 @@ public final class TarLayerExtractor {
     /** Directories created by this run, parents before children. */
     private final List<Path> createdDirs = new ArrayList<>();
     private final Set<Path> createdDirSet = new HashSet<>();
-    /** Header metadata for directories, applied at the end. */
-    private final Map<Path, TarArchiveEntry> deferredDirs = new LinkedHashMap<>();
+    /** Header mode and mtime of directories, applied at the end. */
+    private final Map<Path, DirMeta> deferredDirs = new LinkedHashMap<>();
     /** Temporary file currently being written, if any. */
     private Path pendingTemp;
 
-    Run(Path root, String digest, ExpansionBudget budget) {
+    Run(Path root, String digest, ExpansionBudget budget, boolean tracked) {
       this.root = root;
       this.digest = digest;
       this.budget = budget;
+      this.tracked = tracked;
     }
 
     void handle(TarArchiveEntry entry, InputStream data) throws IOException {
@@ -139,7 +167,7 @@ public final class TarLayerExtractor {
         Path dir = SafePath.resolve(root, rel, digest);
         mkdirs(dir);
         if (createdDirSet.contains(dir)) {
-          deferredDirs.put(dir, entry);
+          deferredDirs.put(dir, new DirMeta(entry.getMode() & 0777, entry.getLastModifiedTime()));
         }
         return;
       }
@@ -189,8 +217,17 @@ public final class TarLayerExtractor {
       publish(pendingTemp, target, rel);
       pendingTemp = null;
       recordCreated(target);
-      regularFiles.add(target);
-      files.add(rel);
+      if (tracked) {
+        regularFiles.add(target);
+      }
+      fileCreated(rel);
+    }
+
+    private void fileCreated(String rel) {
+      fileCount++;
+      if (tracked) {
+        files.add(rel);
+      }
     }
 
     private void symlink(TarArchiveEntry entry, String name, Path target, String rel) throws IOException {
@@ -217,7 +254,7 @@ public final class TarLayerExtractor {
         throw new UnsafePathException(name, digest,
             "hard link target '" + UnsafePathException.printable(linkName) + "' is unsafe", e);
       }
-      if (!regularFiles.contains(source)
+      if ((tracked && !regularFiles.contains(source))
           || !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
         throw new UnsafePathException(name, digest, "hard link target '" + UnsafePathException.printable(linkName)
             + "' is not a regular file extracted earlier from this layer");
@@ -229,7 +266,7 @@ public final class TarLayerExtractor {
         throw conflict(target, rel);
       }
       recordCreated(target);
-      files.add(rel);
+      fileCreated(rel);
     }
 
     private void publish(Path temp, Path target, String rel) throws IOException {
@@ -241,11 +278,15 @@ public final class TarLayerExtractor {
     }
 
     private ConflictingPathException conflict(Path target, String rel) {
-      boolean ours = createdEntrySet.contains(target) || createdDirSet.contains(target);
+      boolean ours = !tracked || createdEntrySet.contains(target)
+          || createdDirSet.contains(target);
       return new ConflictingPathException(rel, ours ? digest : null, digest);
     }
 
     private void mkdirs(Path dir) throws IOException {
+      if (!tracked && createdDirSet.contains(dir)) {
+        return; // made earlier by this run, in a root nobody else writes to
+      }
       for (Path p : SafePath.createDirectories(root, dir, digest)) {
         createdDirs.add(p);
         createdDirSet.add(p);
@@ -253,8 +294,10 @@ public final class TarLayerExtractor {
     }
 
     private void recordCreated(Path p) {
-      createdEntries.add(p);
-      createdEntrySet.add(p);
+      if (tracked) {
+        createdEntries.add(p);
+        createdEntrySet.add(p);
+      }
     }
 
     void applyDirectoryMetadata() throws IOException {
@@ -262,12 +305,11 @@ public final class TarLayerExtractor {
       // Deepest first, so tightening a parent never gets in the way of a child.
       dirs.sort((a, b) -> Integer.compare(b.getNameCount(), a.getNameCount()));
       for (Path dir : dirs) {
-        TarArchiveEntry e = deferredDirs.get(dir);
-        int mode = e.getMode() & 0777;
-        Files.setPosixFilePermissions(dir, mode == 0 ? DEFAULT_DIR_PERMISSIONS : FileMetadata.toPermissions(mode));
-        FileTime mtime = e.getLastModifiedTime();
-        if (mtime != null) {
-          Files.setLastModifiedTime(dir, mtime);
+        DirMeta e = deferredDirs.get(dir);
+        Files.setPosixFilePermissions(dir, e.mode() == 0 ? DEFAULT_DIR_PERMISSIONS
+            : FileMetadata.toPermissions(e.mode()));
+        if (e.mtime() != null) {
+          Files.setLastModifiedTime(dir, e.mtime());
         }
       }
     }
@@ -305,6 +347,9 @@ public final class TarLayerExtractor {
       }
     }
   }
+
+  /** What a directory entry's header asks for, kept until the end of the extraction. */
+  private record DirMeta(int mode, FileTime mtime) {}
 
   private static String stripDotSlash(String name) {
     String n = name;

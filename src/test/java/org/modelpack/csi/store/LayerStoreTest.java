@@ -717,7 +717,7 @@ class LayerStoreTest {
     return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 
-  private static byte[] tar(Map<String, String> files) throws IOException {
+  static byte[] tar(Map<String, String> files) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
       for (Map.Entry<String, String> f : new TreeMap<>(files).entrySet()) {

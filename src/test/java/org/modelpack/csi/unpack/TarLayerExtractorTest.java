@@ -214,6 +214,43 @@ class TarLayerExtractorTest {
   }
 
   @Test
+  void intoAFreshDirectoryTheSameTreeAppearsAndItsFilesAreCounted() throws Exception {
+    TestTar tar = sample().hardlink("weights/copy.bin", "weights/shard/part2.bin")
+        .symlink("latest", "weights");
+    Path fresh = Files.createDirectory(tmp.resolve("fresh"));
+
+    long count = TarLayerExtractor.extractIntoFreshDirectory(blob(tar, LayerFormat.TAR),
+        LayerFormat.TAR, fresh, DIGEST, ExpansionBudget.unlimited(DIGEST));
+
+    List<String> tracked = extract(tar);
+    assertThat(count).isEqualTo(tracked.size()).isEqualTo(5);
+    assertThat(Trees.list(fresh)).isEqualTo(Trees.list(root));
+    assertThat(perms(fresh.resolve("weights/shard/part2.bin"))).isEqualTo("rw-r-----");
+    assertThat(Files.getLastModifiedTime(fresh.resolve("weights")))
+        .isEqualTo(FileTime.from(TestTar.MTIME));
+    assertThat(Files.isSameFile(fresh.resolve("weights/copy.bin"),
+        fresh.resolve("weights/shard/part2.bin"))).isTrue();
+  }
+
+  @Test
+  void intoAFreshDirectoryAHardLinkMustStillNameARegularFileOfTheLayer() throws Exception {
+    Path fresh = Files.createDirectory(tmp.resolve("fresh"));
+    for (TestTar tar : List.of(
+        new TestTar().file("a/x", "x").hardlink("hl", "a"),
+        new TestTar().file("a/x", "x").symlink("s", "a/x").hardlink("hl", "s"),
+        new TestTar().file("a/x", "x").hardlink("hl", "a/missing"),
+        new TestTar().file("x", "x").hardlink("hl", "../outside/secret"))) {
+      assertThatThrownBy(() -> TarLayerExtractor.extractIntoFreshDirectory(
+          blob(tar, LayerFormat.TAR), LayerFormat.TAR, fresh, DIGEST,
+          ExpansionBudget.unlimited(DIGEST))).isInstanceOf(UnsafePathException.class)
+          .hasMessageContaining("'hl'");
+      assertThat(fresh.resolve("hl")).doesNotExist();
+      org.modelpack.csi.fs.FileTrees.delete(fresh);
+      Files.createDirectory(fresh);
+    }
+  }
+
+  @Test
   void hardlinkEscapingTheRootIsRejected() throws Exception {
     Files.writeString(outside.resolve("secret"), "s");
     TestTar tar = new TestTar().file("x", "x").hardlink("hl", "../outside/secret");

@@ -39,6 +39,8 @@ final class PartialDownload implements AutoCloseable {
   private final boolean resumable;
   private final Consumer<Path> giveBack;
   private boolean keep;
+  /** The blob's declared size, once {@link #open} was called. */
+  private long blobSize = Long.MAX_VALUE;
 
   PartialDownload(Path path, boolean resumable, Consumer<Path> giveBack) {
     this.path = path;
@@ -61,6 +63,7 @@ final class PartialDownload implements AutoCloseable {
    * download goes on.
    */
   DigestingBlobFile open(Digest expected, long size) throws IOException {
+    blobSize = size;
     Optional<Record> recorded = resumable ? readSidecar(expected, size) : Optional.empty();
     if (recorded.isEmpty() || !Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
       forget();
@@ -120,6 +123,12 @@ final class PartialDownload implements AutoCloseable {
     boolean interrupted = Thread.interrupted();
     try {
       Prefix p = file.hashedPrefix();
+      if (p != null && p.size() >= blobSize) {
+        // Every byte arrived and the blob was refused (its digest): nothing to go on from.
+        forget();
+        keep = false;
+        return;
+      }
       // The writer hashes a write before it lands: if the failure was a write that did not
       // (the file is shorter than the prefix), the last periodic record stays the one to trust.
       if (p != null && p.size() > 0 && Files.size(path) >= p.size()) {

@@ -118,6 +118,25 @@ class ResumedDownloadTest {
   }
 
   @Test
+  void aBlobThatArrivedWholeButWasRefusedLeavesNothingToResume() throws Exception {
+    byte[] blob = noise(3 * MIB, 9);
+    byte[] wrong = noise(3 * MIB, 10);
+    LayerStore store = open("root");
+    // As the registry client does when every byte came and the digest was wrong.
+    Ticket refused = store.request("vol-1", raw(blob), out -> {
+      feed(out, wrong, wrong.length);
+      out.hashWritten();
+      throw new IOException("failed verification: expected digest of the blob");
+    });
+    assertThatThrownBy(refused::await).hasMessageContaining("failed verification");
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> ingestContents(store).isEmpty());
+    StoreEntry entry = store.request("vol-1", raw(blob), source(blob)).await();
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(startedAt).containsExactly(0L, 0L);
+  }
+
+  @Test
   void aTornSidecarMakesTheDownloadStartOver() throws Exception {
     byte[] blob = noise(2 * MIB, 3);
     leftBehind(blob, java.util.Arrays.copyOf(blob, MIB), "1048576 sha256:12ab in-or");

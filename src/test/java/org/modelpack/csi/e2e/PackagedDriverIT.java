@@ -87,19 +87,22 @@ class PackagedDriverIT {
     return socket;
   }
 
-  @Test
-  void packagedDriverServesAModelReadOnlyAndCleansUpCompletely() throws Exception {
-    PushedArtifact artifact;
+  /** Pushes {@code artifact} to the test registry as {@code repoAndTag}. */
+  private PushedArtifact push(ModelArtifactBuilder artifact, String repoAndTag) throws Exception {
     try (RegistryClient pusher = new RegistryClient(RegistrySettings.defaults()
         .withDockerConfigDir(tmp.resolve("docker")))) {
-      artifact = ModelArtifactBuilder.create(tmp.resolve("artifact"))
-          .rawFile("model-00001-of-00002.safetensors", 8_000_000, 1)
-          .rawFile("model-00002-of-00002.safetensors", 6_000_000, 2)
-          .rawFile("config.json", 300, 3)
-          .tarLayer(Compression.NONE, TarEntry.file("tokenizer/tokenizer.json", 40_000, 4),
-              TarEntry.file("tokenizer/vocab.txt", 9_000, 5))
-          .push(pusher, Reference.parse(registry.host() + "/models/e2e:v1"));
+      return artifact.push(pusher, Reference.parse(registry.host() + "/" + repoAndTag));
     }
+  }
+
+  @Test
+  void packagedDriverServesAModelReadOnlyAndCleansUpCompletely() throws Exception {
+    PushedArtifact artifact = push(ModelArtifactBuilder.create(tmp.resolve("artifact"))
+        .rawFile("model-00001-of-00002.safetensors", 8_000_000, 1)
+        .rawFile("model-00002-of-00002.safetensors", 6_000_000, 2)
+        .rawFile("config.json", 300, 3)
+        .tarLayer(Compression.NONE, TarEntry.file("tokenizer/tokenizer.json", 40_000, 4),
+            TarEntry.file("tokenizer/vocab.txt", 9_000, 5)), "models/e2e:v1");
     Path root = tmp.resolve("root");
     Path socket = startDriver(root);
     assertThat(Files.getPosixFilePermissions(socket).stream().map(Enum::name))
@@ -171,14 +174,9 @@ class PackagedDriverIT {
   @Test
   void packagedDriverServesADynamicVolumesSocketThatThePackagedCliMountsThrough()
       throws Exception {
-    PushedArtifact artifact;
-    try (RegistryClient pusher = new RegistryClient(RegistrySettings.defaults()
-        .withDockerConfigDir(tmp.resolve("docker")))) {
-      artifact = ModelArtifactBuilder.create(tmp.resolve("artifact"))
-          .rawFile("model.safetensors", 300_000, 11)
-          .rawFile("config.json", 200, 12)
-          .push(pusher, Reference.parse(registry.host() + "/models/e2e-dynamic:v1"));
-    }
+    PushedArtifact artifact = push(ModelArtifactBuilder.create(tmp.resolve("artifact"))
+        .rawFile("model.safetensors", 300_000, 11)
+        .rawFile("config.json", 200, 12), "models/e2e-dynamic:v1");
     Path root = tmp.resolve("root");
     Path socket = startDriver(root);
     Path workdir = tmp.resolve("kubelet/pods/uid-3/volumes/kubernetes.io~csi/models/mount");

@@ -34,6 +34,14 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private long hashed;
   /** A read-back is hashing: writers must not hash meanwhile. Guarded by {@link #lock}. */
   private boolean readingBack;
+  /** End of the run being read back. Guarded by {@link #lock}. */
+  private long readBackTo;
+  /**
+   * While reading back: a copy of the hasher at {@link #hashed} (the read-back updates the hasher
+   * itself outside the lock), so the prefix can be named meanwhile; null if it cannot be copied.
+   * Guarded by {@link #lock}.
+   */
+  private MessageDigest settled;
   /**
    * Writes hashed (counted in {@link #hashed}) that have not landed yet: the hashed prefix is
    * not on disk whole meanwhile. Guarded by {@link #lock}.
@@ -126,7 +134,6 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       }
       channel.truncate(kept);
       f.readBack(0, hashedPart);
-      f.hashed = hashedPart;
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -141,9 +148,8 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   public record Progress(Prefix prefix, List<ByteRun> ahead) {}
 
   /**
-   * The hashed prefix as it is now; null while the hasher is busy (parts written ahead are read
-   * back, or a hashed write has not landed yet) or after a hashed write failed, so a caller asks
-   * again later.
+   * The hashed prefix as it is now; null while a hashed write has not landed yet, or after one
+   * failed, so a caller asks again later.
    */
   public Prefix hashedPrefix() {
     Progress p = progress();
@@ -152,20 +158,29 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
 
   /**
    * The hashed prefix, every byte of it on disk, and the runs written ahead of it, as one
-   * consistent picture; null when {@link #hashedPrefix()} is.
+   * consistent picture (a run being read back counts as ahead); null when
+   * {@link #hashedPrefix()} is.
    */
   public Progress progress() {
     synchronized (lock) {
-      if (readingBack || landing > 0 || torn) {
+      MessageDigest state = readingBack ? settled : hasher;
+      if (landing > 0 || torn || state == null) {
         return null;
       }
-      try {
-        MessageDigest copy = (MessageDigest) hasher.clone();
-        return new Progress(new Prefix(hashed, new Digest(algorithm,
-            HexFormat.of().formatHex(copy.digest()))), runsAheadLocked());
-      } catch (CloneNotSupportedException e) {
+      MessageDigest copy = copyOf(state);
+      if (copy == null) {
         return null; // a provider without clone: nothing to resume from, never wrong
       }
+      return new Progress(new Prefix(hashed, new Digest(algorithm,
+          HexFormat.of().formatHex(copy.digest()))), runsAheadLocked());
+    }
+  }
+
+  private static MessageDigest copyOf(MessageDigest md) {
+    try {
+      return (MessageDigest) md.clone();
+    } catch (CloneNotSupportedException e) {
+      return null;
     }
   }
 
@@ -176,8 +191,12 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
     }
   }
 
+  /** The runs written ahead of {@link #hashed}, the one being read back first. */
   private List<ByteRun> runsAheadLocked() {
-    List<ByteRun> runs = new ArrayList<>(ahead.size());
+    List<ByteRun> runs = new ArrayList<>(ahead.size() + 1);
+    if (readingBack && readBackTo > hashed) {
+      runs.add(new ByteRun(hashed, readBackTo));
+    }
     ahead.forEach((start, end) -> runs.add(new ByteRun(start, end)));
     return List.copyOf(runs);
   }
@@ -267,19 +286,29 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
           return hashed;
         }
         readingBack = true;
+        readBackTo = to;
+        settled = copyOf(hasher);
       }
       try {
         readBack(from, to);
         writeback.reached(to);
       } finally {
         synchronized (lock) {
-          hashed = Math.max(hashed, to);
+          if (hashed < to) { // the read failed: the rest of the run is still written ahead
+            ahead.put(hashed, to);
+          }
           readingBack = false;
+          settled = null;
         }
       }
     }
   }
 
+  /**
+   * Hashes bytes {@code [from, to)} of the file, {@code from} being {@link #hashed}, advancing
+   * {@link #hashed} as it goes; the hasher is updated outside the lock (no writer hashes while
+   * a read-back runs), and a copy of it is kept at each step for {@link #progress()}.
+   */
   private void readBack(long from, long to) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(READ_BACK, to - from));
     long at = from;
@@ -293,6 +322,11 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       buf.flip();
       hasher.update(buf);
       at += n;
+      MessageDigest step = copyOf(hasher);
+      synchronized (lock) {
+        hashed = at;
+        settled = step;
+      }
     }
   }
 

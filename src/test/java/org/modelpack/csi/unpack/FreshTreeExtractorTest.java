@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,19 +110,18 @@ class FreshTreeExtractorTest {
   }
 
   @Test
-  void gzipWithConcatenatedMembersIsReadCompletely() throws Exception {
-    Path b = sample().writeMultiMemberGzip(blobs.resolve("multi.tar.gz"));
-    assertThat(extract(b, LayerFormat.TAR_GZIP)).isEqualTo(4);
-    assertThat(Trees.list(root)).isEqualTo(SAMPLE_TREE);
-    assertThat(Files.readString(root.resolve("README.md"))).isEqualTo("hello");
-  }
-
-  @Test
-  void zstdWithConcatenatedFramesIsReadCompletely() throws Exception {
-    Path b = sample().writeMultiFrameZstd(blobs.resolve("multi.tar.zst"));
-    assertThat(extract(b, LayerFormat.TAR_ZSTD)).isEqualTo(4);
-    assertThat(Trees.list(root)).isEqualTo(SAMPLE_TREE);
-    assertThat(Files.readString(root.resolve("README.md"))).isEqualTo("hello");
+  void gzipWithConcatenatedMembersAndZstdWithConcatenatedFramesAreReadCompletely()
+      throws Exception {
+    Map<LayerFormat, Path> concatenated = Map.of(
+        LayerFormat.TAR_GZIP, sample().writeMultiMemberGzip(blobs.resolve("multi.tar.gz")),
+        LayerFormat.TAR_ZSTD, sample().writeMultiFrameZstd(blobs.resolve("multi.tar.zst")));
+    for (Map.Entry<LayerFormat, Path> layer : concatenated.entrySet()) {
+      assertThat(extract(layer.getValue(), layer.getKey())).as(layer.getKey().toString())
+          .isEqualTo(4);
+      assertThat(Trees.list(root)).isEqualTo(SAMPLE_TREE);
+      assertThat(Files.readString(root.resolve("README.md"))).isEqualTo("hello");
+      freshRootAgain();
+    }
   }
 
   @Test

@@ -20,7 +20,9 @@ public final class FreshTreeExtractor {
    *
    * @param blobFile the verified layer blob
    * @param format TAR, TAR_GZIP or TAR_ZSTD
-   * @param freshRoot an empty directory (must exist); left as it is on a failure
+   * @param freshRoot an empty directory (must exist) nobody else writes to; on a failure it
+   *     keeps what earlier entries placed (and perhaps a temporary file), never the entry that
+   *     failed, and the caller deletes it
    * @param layerDigest used in error messages
    * @param budget how far the layer may expand (docs/decisions/0820)
    * @return the number of regular files created, including hard links
@@ -30,38 +32,6 @@ public final class FreshTreeExtractor {
    */
   public static long extract(Path blobFile, LayerFormat format, Path freshRoot,
       String layerDigest, ExpansionBudget budget) throws IOException {
-    FileCount count = new FileCount();
-    new TarEntryPlacer(freshRoot, layerDigest, budget, count).placeAll(blobFile, format);
-    return count.files;
-  }
-
-  /** All a fresh root needs: everything in it is this extraction's. */
-  private static final class FileCount implements ExtractionLedger {
-    long files;
-
-    @Override
-    public boolean rootIsPrivate() {
-      return true;
-    }
-
-    @Override
-    public void directoryMade(Path dir) {}
-
-    @Override
-    public void entryMade(Path path, String rel, Made made) {
-      if (made != Made.SYMLINK) {
-        files++;
-      }
-    }
-
-    @Override
-    public boolean mayLinkTo(Path source) {
-      return true; // whatever regular file is in the fresh root is this layer's
-    }
-
-    @Override
-    public boolean madeHere(Path path) {
-      return true;
-    }
+    return new TarEntryPlacer(freshRoot, layerDigest, budget).placeAll(blobFile, format);
   }
 }

@@ -25,9 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Places the entries of a verified tar / tar+gzip / tar+zstd model layer under a root,
- * treating every entry as untrusted (docs/decisions/0203). One placer serves one extraction;
- * what it remembers of the paths it creates is its {@link ExtractionLedger}'s business.
+ * Places the entries of a verified tar / tar+gzip / tar+zstd model layer under a fresh root
+ * that nobody else writes to ({@link FreshTreeExtractor}), treating every entry as untrusted
+ * (docs/decisions/0203). One placer serves one extraction. Because the root is private,
+ * everything in it is this layer's: a directory it made need not be checked again, a hard link
+ * may name any regular file already there, and a collision is with the layer's own entry.
  *
  * <ul>
  *   <li>Entry names go through {@link SafePath} after a leading {@code ./} is stripped (and, for
@@ -40,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *   <li>A symlink is allowed only if its target is relative and, taken from the link's
  *       directory, stays inside the root. {@code ..} may only appear as leading segments,
  *       which keeps this lexical check sound when links are chained.
- *   <li>A hard link must point (relative to the root) at a regular file the ledger allows.
+ *   <li>A hard link must point (relative to the root) at a regular file extracted earlier.
  *   <li>Devices, FIFOs and other special entries are skipped with a debug log. Sparse entries
  *       are refused ({@link UnsupportedEntryException}).
  *   <li>What the layer expands to is counted against its {@link ExpansionBudget}; an entry whose
@@ -50,38 +52,40 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>The caller has already verified the blob digest. Trailing bytes after the end-of-archive
- * marker are therefore not read.
+ * marker are therefore not read. A failure stops at the entry that caused it, which is never
+ * placed under its name; what earlier entries placed, and a temporary file, stay for the caller
+ * to delete with the root.
  */
 final class TarEntryPlacer {
   private static final Logger log = LoggerFactory.getLogger(TarEntryPlacer.class);
   private static final int BUFFER_SIZE = 64 * 1024;
-  static final Set<PosixFilePermission> DEFAULT_DIR_PERMISSIONS = SafePath.DIR_PERMISSIONS;
+  private static final Set<PosixFilePermission> DEFAULT_DIR_PERMISSIONS = SafePath.DIR_PERMISSIONS;
   private static final Set<PosixFilePermission> DEFAULT_FILE_PERMISSIONS =
       PosixFilePermissions.fromString("rw-r--r--");
 
   private final Path root;
   private final String digest;
   private final ExpansionBudget budget;
-  private final ExtractionLedger ledger;
   /** Directories created by this placer: only they get their entry's mode and mtime. */
   private final Set<Path> createdDirs = new HashSet<>();
   /** Header mode and mtime of directories, applied at the end. */
   private final Map<Path, DirMeta> deferredDirs = new LinkedHashMap<>();
-  /** Temporary file currently being written, if any. */
-  private Path pendingTemp;
+  /** Regular files placed, hard links included. */
+  private long files;
 
-  TarEntryPlacer(Path root, String digest, ExpansionBudget budget, ExtractionLedger ledger) {
+  TarEntryPlacer(Path root, String digest, ExpansionBudget budget) {
     this.root = root.toAbsolutePath().normalize();
     this.digest = digest;
     this.budget = budget;
-    this.ledger = ledger;
   }
 
   /**
    * Places every entry of {@code blobFile}, then gives the directories their header metadata.
-   * A failure leaves what was placed so far: undoing it is the caller's.
+   * A failure leaves what was placed so far: deleting it is the caller's.
+   *
+   * @return the number of regular files placed, hard links included
    */
-  void placeAll(Path blobFile, LayerFormat format) throws IOException {
+  long placeAll(Path blobFile, LayerFormat format) throws IOException {
     if (format == null || !format.isArchive()) {
       throw new IllegalArgumentException("layer " + digest + " is not an archive layer: " + format);
     }
@@ -92,11 +96,7 @@ final class TarEntryPlacer {
       }
       applyDirectoryMetadata();
     }
-  }
-
-  /** The temporary file a failure interrupted, or null: it is in no ledger yet. */
-  Path unfinishedFile() {
-    return pendingTemp;
+    return files;
   }
 
   private void place(TarArchiveEntry entry, InputStream data) throws IOException {
@@ -140,8 +140,9 @@ final class TarEntryPlacer {
     budget.beforeEntry(rel, entry.getSize());
     Path parent = target.getParent();
     mkdirs(parent);
-    pendingTemp = Files.createTempFile(parent, ".modelpack-", ".part");
-    try (OutputStream out = Files.newOutputStream(pendingTemp)) {
+    // Left behind if the layer fails while it is written: the caller deletes the whole root.
+    Path temp = Files.createTempFile(parent, ".modelpack-", ".part");
+    try (OutputStream out = Files.newOutputStream(temp)) {
       byte[] buf = new byte[BUFFER_SIZE];
       int n;
       while ((n = data.read(buf)) != -1) {
@@ -150,19 +151,18 @@ final class TarEntryPlacer {
       }
     }
     int mode = entry.getMode() & 0777;
-    Files.setPosixFilePermissions(pendingTemp,
+    Files.setPosixFilePermissions(temp,
         mode == 0 ? DEFAULT_FILE_PERMISSIONS : FileMetadata.toPermissions(mode));
     FileTime mtime = entry.getLastModifiedTime();
     if (mtime != null) {
-      Files.setLastModifiedTime(pendingTemp, mtime);
+      Files.setLastModifiedTime(temp, mtime);
     }
     try {
-      NoClobber.publish(pendingTemp, target, rel, digest);
+      NoClobber.publish(temp, target, rel, digest);
     } catch (ConflictingPathException e) {
-      throw conflict(target, rel);
+      throw conflict(rel);
     }
-    pendingTemp = null;
-    ledger.entryMade(target, rel, ExtractionLedger.Made.FILE);
+    files++;
   }
 
   private void symlink(TarArchiveEntry entry, String name, Path target, String rel) throws IOException {
@@ -175,9 +175,8 @@ final class TarEntryPlacer {
     try {
       Files.createSymbolicLink(target, Path.of(link));
     } catch (FileAlreadyExistsException e) {
-      throw conflict(target, rel);
+      throw conflict(rel);
     }
-    ledger.entryMade(target, rel, ExtractionLedger.Made.SYMLINK);
   }
 
   private void hardLink(TarArchiveEntry entry, String name, Path target, String rel) throws IOException {
@@ -189,7 +188,8 @@ final class TarEntryPlacer {
       throw new UnsafePathException(name, digest,
           "hard link target '" + UnsafePathException.printable(linkName) + "' is unsafe", e);
     }
-    if (!ledger.mayLinkTo(source) || !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
+    // Any regular file in the private root is one this layer placed earlier.
+    if (!Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
       throw new UnsafePathException(name, digest, "hard link target '" + UnsafePathException.printable(linkName)
           + "' is not a regular file extracted earlier from this layer");
     }
@@ -197,24 +197,21 @@ final class TarEntryPlacer {
     try {
       Files.createLink(target, source);
     } catch (FileAlreadyExistsException e) {
-      throw conflict(target, rel);
+      throw conflict(rel);
     }
-    ledger.entryMade(target, rel, ExtractionLedger.Made.HARD_LINK);
+    files++;
   }
 
-  private ConflictingPathException conflict(Path target, String rel) {
-    boolean ours = ledger.madeHere(target) || createdDirs.contains(target);
-    return new ConflictingPathException(rel, ours ? digest : null, digest);
+  /** Whatever is in the private root came from this layer: it names a path twice. */
+  private ConflictingPathException conflict(String rel) {
+    return new ConflictingPathException(rel, digest, digest);
   }
 
   private void mkdirs(Path dir) throws IOException {
-    if (ledger.rootIsPrivate() && createdDirs.contains(dir)) {
+    if (createdDirs.contains(dir)) {
       return; // made earlier by this placer, in a root nobody else writes to
     }
-    for (Path p : SafePath.createDirectories(root, dir, digest)) {
-      createdDirs.add(p);
-      ledger.directoryMade(p);
-    }
+    createdDirs.addAll(SafePath.createDirectories(root, dir, digest));
   }
 
   private void applyDirectoryMetadata() throws IOException {

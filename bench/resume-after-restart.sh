@@ -93,7 +93,7 @@ run() {
   echo "$name served $served at_kill $at_kill finish_ms $((t1 - t0))" \
     "resumed_lines $(grep -c 'resuming sha256' "$root.log" || true)" \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
-  [ -n "${LOG_DIR:-}" ] && cp "$root.log" "$LOG_DIR/$name-driver.log"
+  if [ -n "${LOG_DIR:-}" ]; then mkdir -p "$LOG_DIR"; cp "$root.log" "$LOG_DIR/$name-driver.log"; fi
   rm -rf "$WORK/$name"
 }
 

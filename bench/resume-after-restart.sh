@@ -11,7 +11,8 @@
 # bytes (allocated blocks, so holes of parallel ranges do not count), start it again on the same
 # root_dir, publish again and time it to the end. Printed per variant: bytes of blob GETs in the
 # access log / model bytes (goal: <= 1.05), bytes on disk at the kill, time from the restart to
-# the published volume, and the load average.
+# the published volume, the MiB of parallel parts kept ahead of a prefix at the restart (0: no
+# stream had been added, the variant ran as one stream) and the load average.
 #
 # Variants: baseline (default config), candidate (default config: parallel ranges above 256 MiB)
 # and candidate-one-stream (parallel_download_threshold: 0, one stream per blob).
@@ -90,10 +91,13 @@ run() {
   stop_driver
   sleep 1 # the registry writes its access log line after the response
   served=$(blob_bytes "$from" | cut -d" " -f2)
+  # Runs a parallel download had written ahead and the restart kept ("…, 39.8 MiB more kept
+  # ahead"): 0 means no stream was added before the kill, so the variant ran as one stream.
+  ahead=$(grep -o '[0-9.]* MiB more kept ahead' "$root.log" | awk '{s += $1} END {print s + 0}')
   echo "$name served $served at_kill $at_kill finish_ms $((t1 - t0))" \
     "resumed_lines $(grep -c 'resuming sha256' "$root.log" || true)" \
-    "load $(cut -d' ' -f1-3 /proc/loadavg)"
-  [ -n "${LOG_DIR:-}" ] && cp "$root.log" "$LOG_DIR/$name-driver.log"
+    "load $(cut -d' ' -f1-3 /proc/loadavg) kept_ahead_mib $ahead"
+  if [ -n "${LOG_DIR:-}" ]; then mkdir -p "$LOG_DIR"; cp "$root.log" "$LOG_DIR/$name-driver.log"; fi
   rm -rf "$WORK/$name"
 }
 
@@ -107,5 +111,5 @@ echo
 echo "== summary (served / model bytes; goal <= 1.05)"
 awk -v m="$MODEL_BYTES" '$2 == "served" {
   printf "%-22s served %6.3f x the model (%.0f bytes), %5.1f %% on disk at the kill, " \
-    "restart to published %6.1f s, %s resume lines, load %s %s %s\n",
-    $1, $3 / m, $3, 100 * $5 / m, $7 / 1000, $9, $11, $12, $13 }' "$RESULTS"
+    "restart to published %6.1f s, %s resume lines (%s MiB kept ahead of a prefix), load %s %s %s\n",
+    $1, $3 / m, $3, 100 * $5 / m, $7 / 1000, $9, $15, $11, $12, $13 }' "$RESULTS"

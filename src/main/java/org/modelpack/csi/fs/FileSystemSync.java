@@ -1,8 +1,5 @@
 package org.modelpack.csi.fs;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,25 +11,13 @@ import java.util.concurrent.TimeUnit;
  * (docs/decisions/1220). Where libc cannot be loaded through JNA, {@code sync -f} does the same.
  */
 public final class FileSystemSync {
-  private static final int O_RDONLY = 0;
-  private static final int O_DIRECTORY = 0200000;
-  private static final int O_CLOEXEC = 02000000;
-
-  interface LibC extends Library {
-    int open(String path, int flags) throws LastErrorException;
-
-    int syncfs(int fd) throws LastErrorException;
-
-    int close(int fd) throws LastErrorException;
-  }
-
-  private static final LibC LIBC = load();
+  private static final Libc.Functions LIBC = load();
 
   private FileSystemSync() {}
 
-  private static LibC load() {
+  private static Libc.Functions load() {
     try {
-      return Native.load("c", LibC.class);
+      return Libc.load();
     } catch (LinkageError e) {
       return null;
     }
@@ -44,17 +29,10 @@ public final class FileSystemSync {
       syncByCommand(dir);
       return;
     }
-    int fd;
+    int fd = Libc.call("open of " + dir + " to sync its filesystem", () -> LIBC.open(
+        dir.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC));
     try {
-      fd = LIBC.open(dir.toString(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    } catch (LastErrorException e) {
-      throw new IOException("cannot open " + dir + " to sync its filesystem: errno "
-          + e.getErrorCode(), e);
-    }
-    try {
-      LIBC.syncfs(fd);
-    } catch (LastErrorException e) {
-      throw new IOException("syncfs of " + dir + " failed: errno " + e.getErrorCode(), e);
+      Libc.call("syncfs of " + dir, () -> LIBC.syncfs(fd));
     } finally {
       LIBC.close(fd);
     }

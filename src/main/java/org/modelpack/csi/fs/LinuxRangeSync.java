@@ -1,8 +1,6 @@
 package org.modelpack.csi.fs;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,22 +13,12 @@ import org.slf4j.LoggerFactory;
  */
 final class LinuxRangeSync implements WritebackTrigger.RangeSync {
   private static final Logger LOG = LoggerFactory.getLogger(LinuxRangeSync.class);
-  private static final int O_RDONLY = 0;
-  private static final int O_CLOEXEC = 0x80000;
   private static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
   private static final int SYNC_FILE_RANGE_WRITE = 2;
   private static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
 
-  interface LibC extends Library {
-    int open(String path, int flags) throws LastErrorException;
-
-    int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
-
-    int close(int fd) throws LastErrorException;
-  }
-
   /** libc, or null where it or the call is missing (not Linux). */
-  private static final LibC LIBC = load();
+  private static final Libc.Functions LIBC = load();
 
   private final int fd;
   private final Path path;
@@ -40,13 +28,12 @@ final class LinuxRangeSync implements WritebackTrigger.RangeSync {
     this.path = path;
   }
 
-  private static LibC load() {
+  private static Libc.Functions load() {
     if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
       return null;
     }
     try {
-      com.sun.jna.NativeLibrary.getInstance("c").getFunction("sync_file_range");
-      return Native.load("c", LibC.class);
+      return Libc.load("sync_file_range");
     } catch (LinkageError | RuntimeException e) {
       LOG.info("no sync_file_range ({}): files are flushed only by their final fsync", e.toString());
       return null;
@@ -59,7 +46,7 @@ final class LinuxRangeSync implements WritebackTrigger.RangeSync {
       return null;
     }
     try {
-      return new LinuxRangeSync(LIBC.open(file.toString(), O_RDONLY | O_CLOEXEC), file);
+      return new LinuxRangeSync(LIBC.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC), file);
     } catch (LastErrorException e) {
       LOG.debug("cannot open {} for writeback: {}", file, e.getMessage());
       return null;

@@ -1,13 +1,10 @@
 package org.modelpack.csi.mount;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
 import com.sun.jna.NativeLong;
-import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.modelpack.csi.fs.Libc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,17 +28,9 @@ final class SyscallMounts implements MountCalls {
   private static final int EBUSY = 16;
   private static final int EINVAL = 22;
 
-  /** The libc functions used; JNA turns a -1 return into a LastErrorException with errno. */
-  interface LibC extends Library {
-    int mount(String source, String target, String fsType, NativeLong flags, Pointer data)
-        throws LastErrorException;
+  private final Libc.Functions libc;
 
-    int umount2(String target, int flags) throws LastErrorException;
-  }
-
-  private final LibC libc;
-
-  private SyscallMounts(LibC libc) {
+  private SyscallMounts(Libc.Functions libc) {
     this.libc = libc;
   }
 
@@ -50,15 +39,12 @@ final class SyscallMounts implements MountCalls {
    * start (where the caller falls back to mount(8)), not at the first publish.
    */
   static SyscallMounts load() {
-    NativeLibrary c = NativeLibrary.getInstance("c");
-    c.getFunction("mount");
-    c.getFunction("umount2");
-    return new SyscallMounts(Native.load("c", LibC.class));
+    return new SyscallMounts(Libc.load("mount", "umount2"));
   }
 
   @Override
   public void bind(Path source, Path target) throws IOException {
-    call("mount --bind " + source + " " + target,
+    Libc.call("mount --bind " + source + " " + target,
         () -> libc.mount(source.toString(), target.toString(), null, new NativeLong(MS_BIND),
             null));
   }
@@ -67,13 +53,13 @@ final class SyscallMounts implements MountCalls {
   public void restrict(Path target, boolean readOnly) throws IOException {
     // The kernel ignores every flag but MS_REC on a bind itself; a remount applies them.
     long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0);
-    call("remount " + target + (readOnly ? " ro,nosuid,nodev" : " nosuid,nodev"),
+    Libc.call("remount " + target + (readOnly ? " ro,nosuid,nodev" : " nosuid,nodev"),
         () -> libc.mount(null, target.toString(), null, new NativeLong(flags), null));
   }
 
   @Override
   public void makeShared(Path target) throws IOException {
-    call("mount --make-shared " + target,
+    Libc.call("mount --make-shared " + target,
         () -> libc.mount(null, target.toString(), null, new NativeLong(MS_SHARED), null));
   }
 
@@ -89,11 +75,11 @@ final class SyscallMounts implements MountCalls {
         }
         case EBUSY -> {
           log.warn("{} is busy; detaching it lazily", target);
-          call("umount --lazy " + target, () -> libc.umount2(target.toString(),
+          Libc.call("umount --lazy " + target, () -> libc.umount2(target.toString(),
               MNT_DETACH | UMOUNT_NOFOLLOW));
           return true;
         }
-        default -> throw failure("umount " + target, e);
+        default -> throw Libc.failure("umount " + target, e);
       }
     }
   }
@@ -101,21 +87,5 @@ final class SyscallMounts implements MountCalls {
   @Override
   public String describe() {
     return "mount(2) system calls";
-  }
-
-  private interface Call {
-    int run() throws LastErrorException;
-  }
-
-  private static void call(String what, Call call) throws IOException {
-    try {
-      call.run();
-    } catch (LastErrorException e) {
-      throw failure(what, e);
-    }
-  }
-
-  private static IOException failure(String what, LastErrorException e) {
-    return new IOException(what + " failed: " + e.getMessage());
   }
 }

@@ -2,6 +2,7 @@ package org.modelpack.csi.oci;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * Where a {@link BlobSource} writes one blob. The writer hashes every byte it is given, so
@@ -21,6 +22,15 @@ public interface BlobWriter {
    * many bytes from the start are hashed. For one thread at a time, next to the writers.
    */
   long hashWritten() throws IOException;
+
+  /**
+   * Runs already written beyond the bytes {@link #hashWritten} counts (kept on disk by an earlier
+   * download of the blob), in order and disjoint: a source going on from {@code hashWritten()}
+   * need not fetch them again. Empty unless the writer was opened on such a download.
+   */
+  default List<ByteRun> writtenAhead() {
+    return List.of();
+  }
 
   /** Syncs the file and returns the digest of the contiguous bytes written from the start. */
   Digest finish() throws IOException;

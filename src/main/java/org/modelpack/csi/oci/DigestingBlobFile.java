@@ -7,7 +7,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.modelpack.csi.fs.WritebackTrigger;
@@ -32,6 +34,21 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   private long hashed;
   /** A read-back is hashing: writers must not hash meanwhile. Guarded by {@link #lock}. */
   private boolean readingBack;
+  /** End of the run being read back. Guarded by {@link #lock}. */
+  private long readBackTo;
+  /**
+   * While reading back: a copy of the hasher at {@link #hashed} (the read-back updates the hasher
+   * itself outside the lock), so the prefix can be named meanwhile; null if it cannot be copied.
+   * Guarded by {@link #lock}.
+   */
+  private MessageDigest settled;
+  /**
+   * Writes hashed (counted in {@link #hashed}) that have not landed yet: the hashed prefix is
+   * not on disk whole meanwhile. Guarded by {@link #lock}.
+   */
+  private int landing;
+  /** A hashed write failed: the hashed prefix names bytes the file may lack, until a restart. */
+  private boolean torn;
   /** Written parts beyond {@link #hashed}: start → end. Guarded by {@link #lock}. */
   private final TreeMap<Long, Long> ahead = new TreeMap<>();
   private Digest finished;
@@ -76,19 +93,47 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       throw new IllegalArgumentException("cannot keep " + keep + " bytes of which " + verified
           + " are verified");
     }
+    return openAt(path, expected, verified,
+        keep > verified ? List.of(new ByteRun(verified, keep)) : List.of());
+  }
+
+  /**
+   * As above, keeping the first {@code verified} bytes and the runs {@code ahead} of them (in
+   * order, disjoint, at or after {@code verified}: the parts an earlier parallel download had
+   * written), which {@link #writtenAhead()} then names; the file is cut after the last run the
+   * file holds whole, and runs it does not are dropped.
+   */
+  public static DigestingBlobFile openAt(Path path, Digest expected, long verified,
+      List<ByteRun> ahead) throws IOException {
+    if (verified < 0) {
+      throw new IllegalArgumentException("cannot keep a prefix of " + verified + " bytes");
+    }
+    long last = verified;
+    for (ByteRun r : ahead) {
+      if (r.start() < last) {
+        throw new IllegalArgumentException("runs " + ahead + " are not in order after the "
+            + verified + " verified bytes");
+      }
+      last = r.end();
+    }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ,
         StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     DigestingBlobFile f = new DigestingBlobFile(path, expected, channel);
     try {
       long length = channel.size();
       long hashedPart = length >= verified ? verified : 0;
-      long kept = length >= verified ? Math.min(keep, length) : 0;
+      long kept = hashedPart;
+      if (hashedPart == verified) {
+        for (ByteRun r : ahead) {
+          long end = Math.min(r.end(), length);
+          if (end > r.start()) {
+            f.ahead.put(r.start(), end);
+            kept = end;
+          }
+        }
+      }
       channel.truncate(kept);
       f.readBack(0, hashedPart);
-      f.hashed = hashedPart;
-      if (kept > hashedPart) {
-        f.ahead.put(hashedPart, kept);
-      }
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -99,22 +144,61 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   /** The hashed bytes from the start and their digest: what a later process may resume from. */
   public record Prefix(long size, Digest digest) {}
 
+  /** The hashed prefix and the runs written beyond it, taken at one instant. */
+  public record Progress(Prefix prefix, List<ByteRun> ahead) {}
+
   /**
-   * The hashed prefix as it is now; null while parts written ahead are being read back (the
-   * hasher is busy then), so a caller asks again later.
+   * The hashed prefix as it is now; null while a hashed write has not landed yet, or after one
+   * failed, so a caller asks again later.
    */
   public Prefix hashedPrefix() {
+    Progress p = progress();
+    return p == null ? null : p.prefix();
+  }
+
+  /**
+   * The hashed prefix, every byte of it on disk, and the runs written ahead of it, as one
+   * consistent picture (a run being read back counts as ahead); null when
+   * {@link #hashedPrefix()} is.
+   */
+  public Progress progress() {
     synchronized (lock) {
-      if (readingBack) {
+      MessageDigest state = readingBack ? settled : hasher;
+      if (landing > 0 || torn || state == null) {
         return null;
       }
-      try {
-        MessageDigest copy = (MessageDigest) hasher.clone();
-        return new Prefix(hashed, new Digest(algorithm, HexFormat.of().formatHex(copy.digest())));
-      } catch (CloneNotSupportedException e) {
+      MessageDigest copy = copyOf(state);
+      if (copy == null) {
         return null; // a provider without clone: nothing to resume from, never wrong
       }
+      return new Progress(new Prefix(hashed, new Digest(algorithm,
+          HexFormat.of().formatHex(copy.digest()))), runsAheadLocked());
     }
+  }
+
+  private static MessageDigest copyOf(MessageDigest md) {
+    try {
+      return (MessageDigest) md.clone();
+    } catch (CloneNotSupportedException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public List<ByteRun> writtenAhead() {
+    synchronized (lock) {
+      return runsAheadLocked();
+    }
+  }
+
+  /** The runs written ahead of {@link #hashed}, the one being read back first. */
+  private List<ByteRun> runsAheadLocked() {
+    List<ByteRun> runs = new ArrayList<>(ahead.size() + 1);
+    if (readingBack && readBackTo > hashed) {
+      runs.add(new ByteRun(hashed, readBackTo));
+    }
+    ahead.forEach((start, end) -> runs.add(new ByteRun(start, end)));
+    return List.copyOf(runs);
   }
 
   public Path path() {
@@ -136,11 +220,23 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       if (inline) {
         hasher.update(src.duplicate());
         hashed += n;
+        landing++;
       }
     }
-    long at = position;
-    while (src.hasRemaining()) {
-      at += file.write(src, at);
+    boolean landed = false;
+    try {
+      long at = position;
+      while (src.hasRemaining()) {
+        at += file.write(src, at);
+      }
+      landed = true;
+    } finally {
+      if (inline) {
+        synchronized (lock) {
+          landing--;
+          torn |= !landed;
+        }
+      }
     }
     if (inline) {
       writeback.reached(position + n);
@@ -165,6 +261,7 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       file.truncate(0);
       hasher.reset();
       hashed = 0;
+      torn = false;
       writeback.restart();
       ahead.clear();
       finished = null;
@@ -189,19 +286,29 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
           return hashed;
         }
         readingBack = true;
+        readBackTo = to;
+        settled = copyOf(hasher);
       }
       try {
         readBack(from, to);
         writeback.reached(to);
       } finally {
         synchronized (lock) {
-          hashed = Math.max(hashed, to);
+          if (hashed < to) { // the read failed: the rest of the run is still written ahead
+            ahead.put(hashed, to);
+          }
           readingBack = false;
+          settled = null;
         }
       }
     }
   }
 
+  /**
+   * Hashes bytes {@code [from, to)} of the file, {@code from} being {@link #hashed}, advancing
+   * {@link #hashed} as it goes; the hasher is updated outside the lock (no writer hashes while
+   * a read-back runs), and a copy of it is kept at each step for {@link #progress()}.
+   */
   private void readBack(long from, long to) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(READ_BACK, to - from));
     long at = from;
@@ -215,6 +322,11 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
       buf.flip();
       hasher.update(buf);
       at += n;
+      MessageDigest step = copyOf(hasher);
+      synchronized (lock) {
+        hashed = at;
+        settled = step;
+      }
     }
   }
 

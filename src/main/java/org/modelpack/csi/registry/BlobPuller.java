@@ -3,7 +3,9 @@ package org.modelpack.csi.registry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.modelpack.csi.oci.BlobWriter;
+import org.modelpack.csi.oci.ByteRun;
 import org.modelpack.csi.oci.Descriptor;
 import org.modelpack.csi.oci.DigestingBlobFile;
 import org.modelpack.csi.oci.Digest;
@@ -65,7 +67,8 @@ final class BlobPuller {
     // on from there; a round after a wrong digest starts from zero.
     long kept = out.hashWritten();
     for (int round = 1; ; round++) {
-      Digest got = once(download, round == 1 ? kept : 0);
+      Digest got = round == 1 ? once(download, kept, out.writtenAhead())
+          : once(download, 0, List.of());
       if (digest.equals(got)) {
         return;
       }
@@ -81,9 +84,11 @@ final class BlobPuller {
 
   /**
    * Downloads the blob into the writer from byte {@code from} (what it holds before that is
-   * kept; 0 empties it), syncs it and returns its digest.
+   * kept; 0 with nothing {@code held} empties it), skipping the runs {@code held} it holds after
+   * that when the download is ranged, syncs it and returns its digest.
    */
-  private Digest once(BlobDownload download, long from) throws IOException {
+  private Digest once(BlobDownload download, long from, List<ByteRun> held)
+      throws IOException {
     RegistrySettings settings = access.settings();
     long size = download.size();
     if (from > 0 && from >= size) {
@@ -93,7 +98,7 @@ final class BlobPuller {
     int connections = (int) Math.min(settings.parallelConnections(), Math.max(1, size));
     if (threshold > 0 && size > threshold && connections > 1) {
       Digest digest = new RangedBlobDownload(download, access.executor(), connections, from,
-          access.stats()).fetch();
+          held, access.stats()).fetch();
       if (digest != null) {
         return digest;
       }

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.modelpack.csi.oci.BlobWriter;
+import org.modelpack.csi.oci.ByteRun;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.registry.BlobRange.PartAborted;
 import org.modelpack.csi.registry.BlobRange.RangeIgnored;
@@ -46,6 +47,8 @@ final class RangedBlobDownload {
   private final int maxStreams;
   /** Where the download begins: the writer holds the bytes before it (0: it is emptied). */
   private final long from;
+  /** Runs after {@link #from} the writer already holds (kept on disk): not fetched again. */
+  private final List<ByteRun> held;
   private final RegistryStats stats;
   private final StreamGrowth growth;
   /** Set when a part failed or the hasher gave up: the other parts stop. */
@@ -64,13 +67,17 @@ final class RangedBlobDownload {
   private final List<Part> parts = new ArrayList<>();
   private BlobRange[] chunks;
 
-  /** A download of bytes {@code [from, size)}, the writer holding those before (kept on disk). */
+  /**
+   * A download of bytes {@code [from, size)} but the runs {@code held} (in order, after
+   * {@code from}), the writer holding those and the bytes before {@code from} (kept on disk).
+   */
   RangedBlobDownload(BlobDownload blob, ExecutorService executor, int maxStreams, long from,
-      RegistryStats stats) {
+      List<ByteRun> held, RegistryStats stats) {
     this.blob = blob;
     this.executor = executor;
     this.maxStreams = maxStreams;
     this.from = from;
+    this.held = List.copyOf(held);
     this.stats = stats;
     this.growth = new StreamGrowth(maxStreams, StreamGrowth.WINDOW_NANOS);
   }
@@ -81,20 +88,21 @@ final class RangedBlobDownload {
    * {@code Range}.
    */
   Digest fetch() throws IOException {
-    long size = blob.size();
-    long chunk = chunkSize(size - from, maxStreams);
-    int count = chunkCount(size - from, chunk);
     BlobWriter out = blob.writer();
-    if (from == 0) {
+    if (from == 0 && held.isEmpty()) {
       out.restart();
     }
-    chunks = new BlobRange[count];
-    for (int i = 0; i < count; i++) {
-      chunks[i] = BlobRange.chunk(blob, out, from + i * chunk,
-          Math.min(size, from + (i + 1) * chunk), abort::get, this::wrote);
+    List<BlobRange> planned = new ArrayList<>();
+    for (ByteRun c : plan(from, blob.size(), held, maxStreams)) {
+      planned.add(BlobRange.chunk(blob, out, c.start(), c.end(), abort::get, this::wrote));
     }
-    if (from > 0) {
-      chunks[0].continueAt(from);
+    if (planned.isEmpty()) {
+      return out.finish(); // all held already: the digest decides
+    }
+    chunks = planned.toArray(BlobRange[]::new);
+    boolean resumed = from > 0 || !held.isEmpty();
+    if (resumed) {
+      chunks[0].continueAt(chunks[0].position());
     }
     // The first chunk probes: only a 206 proves the registry serves ranges.
     RegistryResponse probe = chunks[0].request();
@@ -102,10 +110,10 @@ final class RangedBlobDownload {
       LOG.info("{}: the registry ignores Range; downloading it as one stream", blob.subject());
       return BlobRange.fetchWhole(blob, out, probe);
     }
-    if (probe.statusCode() == 416 && from > 0) {
+    if (probe.statusCode() == 416 && resumed) {
       probe.close();
       LOG.info("{}: the registry refused Range at {} (416); starting over", blob.subject(),
-          from);
+          chunks[0].position());
       return null;
     }
     if (probe.statusCode() != 206) {
@@ -261,6 +269,33 @@ final class RangedBlobDownload {
   }
 
   /**
+   * The chunks, in order, that cover the bytes of {@code [from, size)} not in {@code held} (runs
+   * in order after {@code from}), each at most {@link #chunkSize} of the missing total; at most
+   * {@link #MAX_CHUNKS} plus one per run held.
+   */
+  static List<ByteRun> plan(long from, long size, List<ByteRun> held, int connections) {
+    List<ByteRun> gaps = new ArrayList<>();
+    long at = from;
+    for (ByteRun run : held) {
+      if (run.start() > at) {
+        gaps.add(new ByteRun(at, Math.min(run.start(), size)));
+      }
+      at = Math.max(at, run.end());
+    }
+    if (at < size) {
+      gaps.add(new ByteRun(at, size));
+    }
+    long chunk = chunkSize(gaps.stream().mapToLong(ByteRun::length).sum(), connections);
+    List<ByteRun> chunks = new ArrayList<>();
+    for (ByteRun gap : gaps) {
+      for (long c = gap.start(); c < gap.end(); c += chunk) {
+        chunks.add(new ByteRun(c, Math.min(gap.end(), c + chunk)));
+      }
+    }
+    return chunks;
+  }
+
+  /**
    * Chunk size of a parallel download: about eight chunks per connection at most, so that the in-order
    * hasher trails the download closely and a slow connection only holds back its own chunk;
    * between 1 MiB and 64 MiB (docs/decisions/0304), and larger when that would make more than
@@ -270,11 +305,6 @@ final class RangedBlobDownload {
     long target = ceilDiv(size, connections * 8L);
     long chunk = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, target));
     return Math.max(chunk, ceilDiv(size, MAX_CHUNKS));
-  }
-
-  /** Chunks of {@code chunk} bytes that cover {@code size} bytes; at most {@link #MAX_CHUNKS}. */
-  static int chunkCount(long size, long chunk) {
-    return Math.toIntExact(ceilDiv(size, chunk));
   }
 
   /** {@code ⌈a / b⌉} for {@code a ≥ 0, b > 0}, without the overflow of {@code (a + b - 1) / b}. */

@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
 import org.modelpack.csi.fs.Dirs;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.json.Json;
-import org.modelpack.csi.unpack.TarLayerExtractor;
+import org.modelpack.csi.unpack.FreshTreeExtractor;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.DigestingBlobFile;
 
@@ -78,7 +78,7 @@ final class Ingester {
       Path tree = layout.ingest().resolve(unique + ".tree");
       try {
         Dirs.create(tree, Dirs.SHARED);
-        TarLayerExtractor.extractIntoFreshDirectory(partial, req.format(), tree, key.digest(),
+        FreshTreeExtractor.extract(partial, req.format(), tree, key.digest(),
             budgets.forLayer(req, Files.size(partial)));
         long size = ReadOnly.tree(tree);
         commit(key, () -> {

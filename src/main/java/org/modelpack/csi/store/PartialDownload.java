@@ -6,27 +6,32 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.modelpack.csi.config.ByteSize;
 import org.modelpack.csi.fs.FileTrees;
 import org.modelpack.csi.oci.BlobWriter;
+import org.modelpack.csi.oci.ByteRun;
 import org.modelpack.csi.oci.Digest;
 import org.modelpack.csi.oci.DigestingBlobFile;
 import org.modelpack.csi.oci.DigestingBlobFile.Prefix;
+import org.modelpack.csi.oci.DigestingBlobFile.Progress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One download's file in {@code ingest/}, claimed from {@link PartialFiles}, and the sidecar
- * ({@code <partial>.at}: {@code "<bytes> <alg>:<hex> in-order|parts-ahead"}) naming the prefix
- * of it that was written and hashed, the digest of that prefix, and whether anything was written
- * ahead of it (decision 1250). After a crash the prefix is hashed again and must match; the bytes
- * after it are kept only if the file was written in order (one stream), while the parts a
- * parallel download wrote ahead are cut off. The sidecar is rewritten (atomically, without
- * fsync: a kill keeps the page cache, and a power loss that tore the data is caught by the
- * prefix digest or, past the prefix, by the blob's digest) every {@link #RECORD_EVERY} bytes of
- * progress and when the first part is written ahead.
+ * ({@code <partial>.at}: {@code "<bytes> <alg>:<hex> in-order"} or {@code "<bytes> <alg>:<hex>
+ * parts-ahead [<start>-<end>,...]"}) naming the prefix of it that was written and hashed, the
+ * digest of that prefix, and whether anything was written ahead of it: if so, the runs written
+ * ahead so far (decisions 1250, 1251). After a crash the prefix is hashed again and must match;
+ * the bytes after it are kept if the file was written in order (one stream), else the recorded
+ * runs are kept and the rest is cut off. The sidecar is rewritten (atomically, without fsync: a
+ * kill keeps the page cache, and a power loss that tore the data is caught by the prefix digest
+ * or, past the prefix, by the blob's digest) every {@link #RECORD_EVERY} bytes written and when
+ * the first part is written ahead.
  */
 final class PartialDownload implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PartialDownload.class);
@@ -78,11 +83,13 @@ final class PartialDownload implements AutoCloseable {
       forget();
       return DigestingBlobFile.create(path, expected);
     }
-    Prefix want = recorded.get().prefix();
+    Record r = recorded.get();
+    Prefix want = r.prefix();
     // Written in order: every byte after the recorded prefix came from this blob too (a kill
-    // keeps the page cache); the final digest checks them. Else only the prefix is kept.
-    long kept = recorded.get().inOrder() ? size : want.size();
-    DigestingBlobFile file = DigestingBlobFile.openAt(path, expected, want.size(), kept);
+    // keeps the page cache); the final digest checks them. Else the recorded runs are kept.
+    DigestingBlobFile file = r.inOrder()
+        ? DigestingBlobFile.openAt(path, expected, want.size(), size)
+        : DigestingBlobFile.openAt(path, expected, want.size(), r.ahead());
     if (!want.equals(file.hashedPrefix())) {
       log.warn("not resuming {}: the {} kept bytes do not hash to what was recorded; "
           + "starting over", expected, want.size());
@@ -91,8 +98,10 @@ final class PartialDownload implements AutoCloseable {
       return file;
     }
     long at = file.hashWritten();
-    if (at > 0) {
-      log.info("resuming {} at {} of {}", expected, ByteSize.format(at), ByteSize.format(size));
+    long ahead = file.writtenAhead().stream().mapToLong(ByteRun::length).sum();
+    if (at > 0 || ahead > 0) {
+      log.info("resuming {} at {} of {}{}", expected, ByteSize.format(at), ByteSize.format(size),
+          ahead > 0 ? ", " + ByteSize.format(ahead) + " more kept ahead" : "");
     }
     return file;
   }
@@ -104,15 +113,29 @@ final class PartialDownload implements AutoCloseable {
 
   /**
    * What the sidecar says: the hashed prefix, and whether the file was written in order (no
-   * part ahead of that prefix, so the bytes after it are this blob's too).
+   * part ahead of that prefix, so the bytes after it are this blob's too); if not, the runs
+   * written ahead of the prefix that are on disk whole.
    */
-  record Record(Prefix prefix, boolean inOrder) {}
+  record Record(Prefix prefix, boolean inOrder, List<ByteRun> ahead) {}
 
-  /** Records {@code prefix} as the part of the file a later download may keep. */
-  void record(Prefix prefix, boolean inOrder) throws IOException {
+  /**
+   * Records {@code progress} as the part of the file a later download may keep: the prefix, and
+   * unless {@code inOrder} (then all bytes after it are kept) the runs ahead of it.
+   */
+  void record(Progress progress, boolean inOrder) throws IOException {
     sidecarMayExist = true; // before it is written: a forget meanwhile must look
-    FileTrees.writeAtomically(sidecarOf(path), (prefix.size() + " " + prefix.digest() + " "
-        + (inOrder ? IN_ORDER : AHEAD) + "\n").getBytes(StandardCharsets.US_ASCII), false);
+    Prefix prefix = progress.prefix();
+    StringBuilder text = new StringBuilder().append(prefix.size()).append(' ')
+        .append(prefix.digest()).append(' ').append(inOrder ? IN_ORDER : AHEAD);
+    if (!inOrder && !progress.ahead().isEmpty()) {
+      text.append(' ');
+      for (ByteRun run : progress.ahead()) {
+        text.append(run).append(',');
+      }
+      text.setLength(text.length() - 1);
+    }
+    FileTrees.writeAtomically(sidecarOf(path),
+        text.append('\n').toString().getBytes(StandardCharsets.US_ASCII), false);
   }
 
   /** No prefix of the file is to be trusted any more (it starts over, or is complete). */
@@ -134,16 +157,16 @@ final class PartialDownload implements AutoCloseable {
     // interrupted thread: the record is written with the flag cleared, then it is set again.
     boolean interrupted = Thread.interrupted();
     try {
-      Prefix p = file.hashedPrefix();
-      if (p != null && p.size() >= blobSize) {
+      Progress p = file.progress();
+      if (p != null && p.prefix().size() >= blobSize) {
         // Every byte arrived and the blob was refused (its digest): nothing to go on from.
         forget();
         keep = false;
         return;
       }
-      // The writer hashes a write before it lands: if the failure was a write that did not
-      // (the file is shorter than the prefix), the last periodic record stays the one to trust.
-      if (p != null && p.size() > 0 && Files.size(path) >= p.size()) {
+      // None while a write that failed tore the hashed prefix: the last periodic record stays
+      // the one to trust.
+      if (p != null && (p.prefix().size() > 0 || !p.ahead().isEmpty())) {
         record(p, false);
       }
     } catch (IOException | RuntimeException e) {
@@ -185,10 +208,14 @@ final class PartialDownload implements AutoCloseable {
       String[] parts = text.split(" ");
       long bytes = Long.parseLong(parts[0]);
       Digest digest = Digest.parse(parts[1]);
-      if (parts.length == 3 && bytes >= 0 && bytes <= size
+      boolean inOrder = parts[2].equals(IN_ORDER);
+      List<ByteRun> ahead = parts.length == 4 && !inOrder ? runs(parts[3], bytes, size)
+          : List.of();
+      if ((parts.length == 3 || (parts.length == 4 && !ahead.isEmpty()))
+          && bytes >= 0 && bytes <= size
           && digest.algorithm().equals(expected.algorithm())
-          && (parts[2].equals(IN_ORDER) || parts[2].equals(AHEAD))) {
-        return Optional.of(new Record(new Prefix(bytes, digest), parts[2].equals(IN_ORDER)));
+          && (inOrder || parts[2].equals(AHEAD))) {
+        return Optional.of(new Record(new Prefix(bytes, digest), inOrder, ahead));
       }
     } catch (RuntimeException e) {
       // torn or foreign: below
@@ -196,5 +223,20 @@ final class PartialDownload implements AutoCloseable {
     log.warn("not resuming {}: its sidecar '{}' is not a prefix record", expected,
         text.length() > 80 ? text.substring(0, 80) : text);
     return Optional.empty();
+  }
+
+  /** Runs {@code "s-e,s-e"} in order after {@code prefix} and within {@code size}, else none. */
+  private static List<ByteRun> runs(String text, long prefix, long size) {
+    List<ByteRun> runs = new ArrayList<>();
+    long last = prefix;
+    for (String one : text.split(",")) {
+      ByteRun run = ByteRun.parse(one);
+      if (run.start() < last || run.end() > size || run.length() == 0) {
+        return List.of();
+      }
+      runs.add(run);
+      last = run.end();
+    }
+    return List.copyOf(runs);
   }
 }

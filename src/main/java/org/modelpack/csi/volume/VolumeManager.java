@@ -13,8 +13,6 @@ import org.modelpack.csi.error.ErrorKind;
 import org.modelpack.csi.mount.MountTable;
 import org.modelpack.csi.mount.Mounter;
 import org.modelpack.csi.pull.ModelPuller;
-import org.modelpack.csi.pull.PullPlan;
-import org.modelpack.csi.pull.VolumePull;
 import org.modelpack.csi.registry.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,12 +22,13 @@ import org.slf4j.LoggerFactory;
  * {@link StagedVolumes}): pull the model into {@code <root>/volumes/<id>/model}, bind-mount it
  * at each target, and remove everything when the last target goes.
  *
- * <p>Pulls run in the background and outlive the RPC that started them: a publish waits up to
- * {@link VolumeSettings#publishWait()} and otherwise answers ABORTED with the progress; kubelet's
- * next call joins the same pull and mounts once it is done. A failed pull is reported to the
- * next call, and the call after starts afresh. A pull nobody asks about within
- * {@link VolumeSettings#orphanTimeout()} is cancelled and its data removed (kubelet may never
- * call again). Operations on one volume are serialised by a short per-volume lock.
+ * <p>Pulls run in the background ({@link PullRunner}) and outlive the RPC that started them: a
+ * publish waits up to {@link VolumeSettings#publishWait()} and otherwise answers ABORTED with
+ * the progress; kubelet's next call joins the same pull and mounts once it is done. A failed
+ * pull is reported to the next call, and the call after starts afresh. A pull nobody asks
+ * about within {@link VolumeSettings#orphanTimeout()} is cancelled and its data removed
+ * (kubelet may never call again). Operations on one volume are serialised by a short
+ * per-volume lock.
  */
 public final class VolumeManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VolumeManager.class);
@@ -41,10 +40,10 @@ public final class VolumeManager implements AutoCloseable {
   private final Mounter mounter;
   private final VolumeTargets targets;
   private final StatusStore statuses = new StatusStore();
-  private final Clock clock;
   private final VolumeSettings settings;
   private final VolumeLocks locks = new VolumeLocks();
   private final PullJobs jobs;
+  private final PullRunner pulls;
   private final OrphanReaper reaper;
   private final ObservedOps ops;
   private final StagedVolumes staged;
@@ -62,9 +61,9 @@ public final class VolumeManager implements AutoCloseable {
     this.puller = puller;
     this.mounter = mounter;
     this.targets = new VolumeTargets(mounter, guard, statuses, clock);
-    this.clock = clock;
     this.settings = settings;
     this.jobs = new PullJobs(clock);
+    this.pulls = new PullRunner(dirs, statuses, jobs, puller, this.ops, clock, this::removeVolume);
     this.reaper = OrphanReaper.start(jobs, locks, settings.orphanTimeout(), this::removeVolume);
     this.staged = new StagedVolumes(this::volumeDir, locks, statuses, targets, mounter);
   }
@@ -123,7 +122,7 @@ public final class VolumeManager implements AutoCloseable {
     }
     if (!finished) {
       job.touch(req.targetPath().toString());
-      recordProgress(job);
+      pulls.recordProgress(job);
       ops.pullProgressed(req, job.progress);
       throw new DriverException(ErrorKind.ABORTED, "volume " + req.volumeId() + ": "
           + job.progressMessage());
@@ -229,7 +228,7 @@ public final class VolumeManager implements AutoCloseable {
           req.volumeId(), mismatch.get());
       removeVolume(req.volumeId());
     }
-    return new Prepared.Pulling(startPull(req, reference, volumeDir, modelDir));
+    return new Prepared.Pulling(pulls.start(req, reference, volumeDir, modelDir));
   }
 
   /** Collects a finished pull: its error once, or a mount. Runs under the volume's lock. */
@@ -242,67 +241,6 @@ public final class VolumeManager implements AutoCloseable {
       return current.get(); // a concurrent call for the same target mounted it already
     }
     return mount(req, current.orElse(pulled));
-  }
-
-  private PullJob startPull(PublishRequest req, Reference reference, Path volumeDir,
-      Path modelDir) throws IOException {
-    dirs.create(req.volumeId());
-    VolumeStatus status = VolumeStatus.pulling(req.volumeId(), req.reference(), req.filter(),
-        clock.instant());
-    statuses.write(volumeDir, status);
-    return jobs.start(req, job -> runPull(job, req, reference, volumeDir, modelDir, status));
-  }
-
-  private void runPull(PullJob job, PublishRequest req, Reference reference, Path volumeDir,
-      Path modelDir, VolumeStatus pulling) {
-    if (!job.tryStart()) {
-      return;
-    }
-    long start = System.nanoTime();
-    job.progress.onPlanned(planned -> ops.pullStarted(req, planned));
-    try {
-      PullPlan plan = puller.get().withPodCredentials(req.podCredentials(), reference.registry())
-          .pull(new VolumePull(reference, req.filter(), req.volumeId(), volumeDir, modelDir,
-              req.writable(), req.checkDiskQuota()), job.progress);
-      synchronized (job) {
-        if (job.abandoned()) {
-          // Unpublish or the reaper gave up on this pull while it finished: keep nothing.
-          removeVolume(req.volumeId());
-          job.failed(new DriverException(ErrorKind.ABORTED, "pull of volume " + req.volumeId()
-              + " was cancelled"));
-          return;
-        }
-        VolumeStatus pulled = pulling.pulled(plan.manifestDigest(), clock.instant());
-        statuses.write(volumeDir, pulled);
-        job.succeeded(pulled);
-      }
-      ops.record(ObservedOps.PULL_IMAGE, NodeOps.Outcome.SUCCEEDED, System.nanoTime() - start);
-    } catch (Throwable e) {
-      DriverException error = e instanceof DriverException d ? d
-          : new DriverException(ErrorKind.INTERNAL, "volume " + req.volumeId() + ": " + e, e);
-      // Nothing of a failed pull is kept: kubelet may never call unpublish for it.
-      synchronized (job) {
-        try {
-          removeVolume(req.volumeId());
-        } catch (IOException | RuntimeException cleanup) {
-          log.warn("volume {}: cleanup after a failed pull failed: {}", req.volumeId(),
-              cleanup.toString());
-        }
-        log.warn("volume {}: pull of {} failed: {}", req.volumeId(), reference,
-            error.getMessage());
-        job.failed(error);
-      }
-      ops.record(ObservedOps.PULL_IMAGE, NodeOps.Outcome.FAILED, System.nanoTime() - start);
-    }
-  }
-
-  /** Runs under the job's monitor, so it never races the pull's own final status write. */
-  private void recordProgress(PullJob job) {
-    synchronized (job) {
-      if (!job.isDone()) {
-        statuses.writeProgress(volumeDir(job.volumeId), job.progressNow(), clock.instant());
-      }
-    }
   }
 
   /** Bind-mounts the pulled model at the request's target. Runs under the volume's lock. */

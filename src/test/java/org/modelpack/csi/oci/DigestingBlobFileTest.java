@@ -134,6 +134,63 @@ class DigestingBlobFileTest {
   }
 
   @Test
+  void openingWithRunsAheadKeepsThoseTheFileHoldsAndCutsTheRest() throws Exception {
+    byte[] blob = bytes(3_000_000, 12);
+    Path file = tmp.resolve("b");
+    Files.write(file, java.util.Arrays.copyOf(blob, 2_500_000));
+    try (DigestingBlobFile f = DigestingBlobFile.openAt(file, ANY, 1_000_000, List.of(
+        new ByteRun(1_500_000, 1_800_000), new ByteRun(2_000_000, 2_700_000)))) {
+      // The second run is cut to what the file holds; nothing after it is kept.
+      assertThat(f.writtenAhead()).containsExactly(new ByteRun(1_500_000, 1_800_000),
+          new ByteRun(2_000_000, 2_500_000));
+      assertThat(Files.size(file)).isEqualTo(2_500_000);
+      assertThat(f.hashWritten()).isEqualTo(1_000_000);
+      f.write(ByteBuffer.wrap(blob, 1_000_000, 500_000), 1_000_000);
+      assertThat(f.hashWritten()).isEqualTo(1_800_000);
+      f.write(ByteBuffer.wrap(blob, 1_800_000, 200_000), 1_800_000);
+      f.write(ByteBuffer.wrap(blob, 2_500_000, 500_000), 2_500_000);
+      assertThat(f.finish()).isEqualTo(sha256(blob));
+      assertThat(f.writtenAhead()).isEmpty();
+    }
+  }
+
+  @Test
+  void runsAheadThatAreNotInOrderAfterThePrefixAreRefused() throws Exception {
+    Path file = Files.write(tmp.resolve("b"), bytes(1_000, 13));
+    assertThatThrownBy(() -> DigestingBlobFile.openAt(file, ANY, 500, List.of(
+        new ByteRun(400, 600)))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DigestingBlobFile.openAt(file, ANY, 0, List.of(
+        new ByteRun(600, 700), new ByteRun(650, 800))))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void progressNamesThePrefixAndTheRunsAheadTogether() throws Exception {
+    byte[] blob = bytes(1 << 20, 14);
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      f.write(ByteBuffer.wrap(blob, 0, 1000), 0);
+      f.write(ByteBuffer.wrap(blob, 5000, 1000), 5000);
+      f.write(ByteBuffer.wrap(blob, 6000, 1000), 6000);
+      DigestingBlobFile.Progress p = f.progress();
+      assertThat(p.prefix()).isEqualTo(new DigestingBlobFile.Prefix(1000,
+          sha256(java.util.Arrays.copyOf(blob, 1000))));
+      assertThat(p.ahead()).containsExactly(new ByteRun(5000, 7000));
+    }
+  }
+
+  @Test
+  void aHashedWriteThatFailedLeavesNoPrefixToTrustUntilARestart() throws Exception {
+    byte[] blob = bytes(10_000, 15);
+    DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY);
+    f.write(ByteBuffer.wrap(blob, 0, 1000), 0);
+    f.close(); // the next write fails after it was hashed
+    assertThatThrownBy(() -> f.write(ByteBuffer.wrap(blob, 1000, 1000), 1000))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(f.hashedPrefix()).isNull();
+    assertThat(f.progress()).isNull();
+  }
+
+  @Test
   void openingAtMoreThanTheFileHoldsStartsFromZero() throws Exception {
     Path file = tmp.resolve("b");
     Files.write(file, bytes(1_000, 9));

@@ -602,6 +602,36 @@ class FaultInjectionIT {
         .isEqualTo(b.sha256());
   }
 
+  @Test
+  void aRangedDownloadFetchesOnlyTheGapsAroundRunsTheWriterAlreadyHolds() throws Exception {
+    Blob b = blob(8_000_000);
+    DigestingBlobFile out = keptPrefix(b, 8_000_000); // the whole blob on disk...
+    out.close();
+    Path partial = work.resolve("partial-" + b.sha256());
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(partial,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.allocate(2_000_000), 3_000_000); // ...but for two gaps
+      ch.write(java.nio.ByteBuffer.allocate(2_000_000), 6_000_000);
+    }
+    List<org.modelpack.csi.oci.ByteRun> held = List.of(
+        new org.modelpack.csi.oci.ByteRun(5_000_000, 6_000_000));
+    try (DigestingBlobFile kept = DigestingBlobFile.openAt(partial, Digest.parse(b.digest()),
+            3_000_000, held);
+        RegistryClient c = client(1_000_000, Duration.ofSeconds(20))) {
+      assertThat(kept.writtenAhead()).isEqualTo(held);
+      c.downloadBlob(viaProxy(), b.descriptor(), kept);
+      assertThat(kept.finish()).hasToString(b.digest());
+      assertThat(c.stats().resumes(RetryCause.RESTART)).isEqualTo(1);
+    }
+    // Chunks of at least 1 MiB over the 4 MB missing: four requests.
+    List<Exchange> r = finished(b, 4);
+    assertThat(r.get(0).range()).startsWith("bytes=3000000-");
+    assertThat(r).allMatch(e -> e.status() == 206
+        && (rangeStart(e) >= 6_000_000 || rangeStart(e) + e.bodyBytes() <= 5_000_000));
+    assertThat(r.stream().mapToLong(Exchange::bodyBytes).sum()).isEqualTo(4_000_000);
+    assertThat(RegistryClientIT.sha256(partial)).isEqualTo(b.sha256());
+  }
+
   @ParameterizedTest(name = "{0}, parallel threshold {1}")
   @org.junit.jupiter.params.provider.CsvSource({"IGNORE_RANGE, 0", "IGNORE_RANGE, 1000000",
       "STATUS_416, 0", "STATUS_416, 1000000"})

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modelpack.csi.oci.ByteRun;
 import org.modelpack.csi.oci.Descriptor;
 
 class ParallelChunksTest {
@@ -26,10 +28,22 @@ class ParallelChunksTest {
     // ArrayIndexOutOfBoundsException.
     for (long size : new long[] {1, (4L << 40) + 1, 1L << 50, 1L << 62, Long.MAX_VALUE}) {
       long chunk = RangedBlobDownload.chunkSize(size, 4);
-      int count = RangedBlobDownload.chunkCount(size, chunk);
-      assertThat(count).as("size %d", size).isBetween(1, RangedBlobDownload.MAX_CHUNKS);
-      assertThat((count - 1) * chunk).as("size %d", size).isLessThan(size);
+      assertThat(size / chunk + (size % chunk == 0 ? 0 : 1)).as("size %d", size)
+          .isBetween(1L, (long) RangedBlobDownload.MAX_CHUNKS);
     }
+  }
+
+  @Test
+  void aPlanCoversExactlyTheBytesNotHeldInChunksOfOneSize() {
+    List<ByteRun> plan = RangedBlobDownload.plan(3_000_000, 8_000_000,
+        List.of(new ByteRun(5_000_000, 6_000_000)), 4);
+    // 4 MB missing: 1 MiB chunks, each gap cut on its own.
+    assertThat(plan).containsExactly(new ByteRun(3_000_000, 4_048_576),
+        new ByteRun(4_048_576, 5_000_000), new ByteRun(6_000_000, 7_048_576),
+        new ByteRun(7_048_576, 8_000_000));
+    assertThat(RangedBlobDownload.plan(0, 100, List.of(), 4))
+        .containsExactly(new ByteRun(0, 100));
+    assertThat(RangedBlobDownload.plan(10, 100, List.of(new ByteRun(10, 100)), 4)).isEmpty();
   }
 
   @Test

@@ -506,6 +506,34 @@ class LayerStoreTest {
     assertThat(Files.readString(t.path().resolve("tokenizer/vocab.txt"))).isEqualTo("a b c");
   }
 
+  @Test
+  void aTarLayerRefusedPartWayThroughLeavesNeitherAnEntryNorItsHalfExtractedTree()
+      throws Exception {
+    LayerStore store = open(0, NO_EVICTION);
+    // The extractor stops at the second entry and leaves the first (and a temporary file) in
+    // its fresh directory: removing that directory is the store's part.
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
+      for (String content : List.of("first", "second")) {
+        TarArchiveEntry e = new TarArchiveEntry("weights/twice.bin");
+        e.setSize(content.length());
+        tar.putArchiveEntry(e);
+        tar.write(content.getBytes(StandardCharsets.UTF_8));
+        tar.closeArchiveEntry();
+      }
+    }
+    byte[] layer = out.toByteArray();
+    String digest = sha256(layer);
+    Ticket t = store.request("v", new LayerRequest(digest, LayerFormat.TAR, layer.length, false,
+        null), dest -> put(dest, layer));
+
+    assertThatThrownBy(t::await).isInstanceOf(IOException.class)
+        .hasMessageContaining("path weights/twice.bin is provided twice by layer " + digest);
+    assertThat(store.entries()).isEmpty();
+    assertThat(store.layout().path(new LayerKey(digest, EntryKind.TREE))).doesNotExist();
+    await().atMost(WAIT).until(() -> ingestContents(store).isEmpty());
+  }
+
   // ------------------------------------------------------------------ eviction
 
   @Test

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.modelpack.csi.modelpack.LayerFormat;
 import org.modelpack.csi.oci.BlobWriter;
+import org.modelpack.csi.oci.ByteRun;
 
 /**
  * A download the process was killed in (or that failed) goes on from the prefix its sidecar
@@ -42,6 +43,8 @@ class ResumedDownloadTest {
   private final List<LayerStore> stores = new ArrayList<>();
   /** Where each fetch began: what the writer held when the source was asked. */
   private final List<Long> startedAt = new CopyOnWriteArrayList<>();
+  /** Runs held on disk that a source skipped. */
+  private final List<ByteRun> skipped = new CopyOnWriteArrayList<>();
 
   @AfterEach
   void tearDown() {
@@ -62,7 +65,26 @@ class ResumedDownloadTest {
   }
 
   @Test
-  void afterAKillOnlyThePrefixBeforeAPartWrittenAheadIsKept() throws Exception {
+  void afterAKillThePartsWrittenAheadThatWereRecordedAreKeptAndNotFetchedAgain()
+      throws Exception {
+    byte[] blob = noise(24 * MIB, 11);
+    LayerStore next = killedWhileFetching(blob, out -> {
+      feed(out, blob, 9 * MIB);
+      // A parallel part, ahead: recorded once 16 MiB were written in all (at 19 MiB), not after.
+      for (int at = 12 * MIB; at < 21 * MIB; at += 256 * 1024) {
+        out.write(ByteBuffer.wrap(blob, at, 256 * 1024), at);
+      }
+    });
+
+    StoreEntry entry = next.request("vol-1", raw(blob), rangedSource(blob)).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(startedAt).containsExactly(0L, 9L * MIB);
+    assertThat(skipped).containsExactly(new ByteRun(12L * MIB, 19L * MIB));
+  }
+
+  @Test
+  void aPartWrittenAheadSinceTheLastRecordIsNotKept() throws Exception {
     byte[] blob = noise(20 * MIB, 8);
     LayerStore next = killedWhileFetching(blob, out -> {
       feed(out, blob, 9 * MIB);
@@ -251,6 +273,33 @@ class ResumedDownloadTest {
   /** A source that goes on from what the writer holds, as the registry client does. */
   private BlobFetcher source(byte[] blob) {
     return out -> feed(out, blob, blob.length);
+  }
+
+  /**
+   * A source that goes on from what the writer holds and skips the runs it holds ahead, as the
+   * registry client's ranged download does; what it skipped goes to {@link #skipped}.
+   */
+  private BlobFetcher rangedSource(byte[] blob) {
+    return out -> {
+      List<ByteRun> held = out.writtenAhead();
+      skipped.addAll(held);
+      long at = out.hashWritten();
+      startedAt.add(at);
+      for (ByteRun r : held) {
+        write(out, blob, at, r.start());
+        at = r.end();
+      }
+      write(out, blob, at, blob.length);
+    };
+  }
+
+  /** Writes bytes {@code [from, to)} of {@code blob} in 256 KiB writes. */
+  private static void write(BlobWriter out, byte[] blob, long from, long to) throws IOException {
+    for (int at = (int) from; at < to; ) {
+      int n = (int) Math.min(256 * 1024, to - at);
+      out.write(ByteBuffer.wrap(blob, at, n), at);
+      at += n;
+    }
   }
 
   /** Writes {@code blob} from where the writer stands up to {@code until}, in 256 KiB writes. */

@@ -2,6 +2,7 @@ package org.modelpack.csi.fs;
 
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Starts the kernel's writeback of a file while it is still being written, so that the fsync
@@ -11,6 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * more than {@link #LAG} behind, so dirty pages per file stay bounded. It only ever starts
  * writeback earlier: durability still comes from the writer's fsync, and where the call is
  * missing or refused (not Linux, some filesystems) it stops trying and nothing else changes.
+ * The descriptor for the calls is opened when the first window fills: a file smaller than one
+ * window (most files of a model of many small layers) costs no open and close of its own.
  */
 public final class WritebackTrigger implements AutoCloseable {
   /** Bytes per writeback request. */
@@ -30,22 +33,10 @@ public final class WritebackTrigger implements AutoCloseable {
     void close();
   }
 
-  private static final RangeSync NONE = new RangeSync() {
-    @Override
-    public boolean startWrite(long offset, long length) {
-      return false;
-    }
-
-    @Override
-    public boolean awaitWritten(long offset, long length) {
-      return false;
-    }
-
-    @Override
-    public void close() { }
-  };
-
-  private final RangeSync sync;
+  /** Opens the calls' descriptor; null (unsupported here) turns the trigger off. */
+  private final Supplier<RangeSync> opener;
+  /** Guarded by {@link #busy}; null until the first window filled. */
+  private RangeSync sync;
   /** One caller at a time does the calls; the others go on writing (they never wait here). */
   private final ReentrantLock busy = new ReentrantLock();
   /** Bytes from the start whose writeback was started. Guarded by {@link #busy}. */
@@ -55,13 +46,20 @@ public final class WritebackTrigger implements AutoCloseable {
   private volatile boolean off;
 
   WritebackTrigger(RangeSync sync) {
-    this.sync = sync;
+    this(() -> sync);
   }
 
-  /** A trigger for {@code file} (already created); a no-op one where the call is missing. */
+  /** {@code opener} is called once, when the first window fills. */
+  WritebackTrigger(Supplier<RangeSync> opener) {
+    this.opener = opener;
+  }
+
+  /**
+   * A trigger for {@code file} (already created, and at this path while it is written); a
+   * no-op one where the call is missing.
+   */
   public static WritebackTrigger forFile(Path file) {
-    RangeSync sync = LinuxRangeSync.open(file);
-    return new WritebackTrigger(sync == null ? NONE : sync);
+    return new WritebackTrigger(() -> LinuxRangeSync.open(file));
   }
 
   /** Bytes {@code [0, end)} are written: start writeback of the whole windows among them. */
@@ -71,8 +69,15 @@ public final class WritebackTrigger implements AutoCloseable {
     }
     try {
       long upTo = end - end % WINDOW;
-      if (upTo <= started) {
+      if (upTo <= started || off) {
         return;
+      }
+      if (sync == null) {
+        sync = opener.get();
+        if (sync == null) {
+          stop();
+          return;
+        }
       }
       if (!sync.startWrite(started, upTo - started)) {
         stop();
@@ -117,7 +122,10 @@ public final class WritebackTrigger implements AutoCloseable {
     busy.lock();
     try {
       off = true;
-      sync.close();
+      if (sync != null) {
+        sync.close();
+        sync = null;
+      }
     } finally {
       busy.unlock();
     }

@@ -126,8 +126,9 @@ public final class ModelPuller {
       resolved = await(resolving, v);
       plan = resolved.plan();
       if (plan.manifestDigest().equals(stored.get().manifestDigest())) {
-        // Every layer was stored when it was placed: nothing to add, so nothing to hold.
-        quota.check(plan, v.checkQuota()).close();
+        // Every layer was stored when it was placed, and the volume holds it now: nothing to
+        // add, so no quota to check (the check found nothing to add and copied the store's
+        // whole key set to learn it).
         record(resolved, v);
         return plan;
       }

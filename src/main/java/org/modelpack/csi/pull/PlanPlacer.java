@@ -21,6 +21,7 @@ import org.modelpack.csi.oci.BlobSource;
 import org.modelpack.csi.store.LayerPlacer;
 import org.modelpack.csi.store.Placement;
 import org.modelpack.csi.store.PlacementMethod;
+import org.modelpack.csi.unpack.SafeDirs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,8 @@ final class PlanPlacer {
     try {
       // Pods see the model directory's own mode through the mount; the umask has no say.
       Dirs.create(v.modelDir(), Dirs.SHARED);
+      // One view of the model directory for all layers: each directory is checked once.
+      SafeDirs modelDirs = new SafeDirs(v.modelDir());
       Map<PlacementMethod, Integer> methods = new EnumMap<>(PlacementMethod.class);
       // Results are taken in completion order, so the first failing layer fails the pull at once
       // instead of after every layer submitted before it.
@@ -78,13 +81,13 @@ final class PlanPlacer {
               Math.min(concurrency, plan.layers().size())), DaemonThreads.named("pull"));
           done = new ExecutorCompletionService<>(pool);
         }
-        futures.add(done.submit(() -> placeLayer(plan, layer, v, source, progress)));
+        futures.add(done.submit(() -> placeLayer(plan, layer, v, modelDirs, source, progress)));
       }
       progress.planned(new PullStart(plan.totalBytes(), plan.layers().size(), onNode,
           onNodeBytes));
       // The downloads are under way; the stored layers are placed meanwhile, on this thread.
       for (LayerPlan layer : stored) {
-        placeLayer(plan, layer, v, source, progress)
+        placeLayer(plan, layer, v, modelDirs, source, progress)
             .forEach(m -> methods.merge(m, 1, Integer::sum));
       }
       for (int i = 0; i < futures.size(); i++) {
@@ -109,13 +112,16 @@ final class PlanPlacer {
   }
 
   private Set<PlacementMethod> placeLayer(PullPlan plan, LayerPlan layer, VolumePull v,
-      BlobSource source, PullProgress progress) throws IOException, InterruptedException {
+      SafeDirs modelDirs, BlobSource source, PullProgress progress)
+      throws IOException, InterruptedException {
     long started = System.nanoTime();
     try {
       Set<PlacementMethod> used = store.place(new Placement(v.volumeId(), layer.storeRequest(),
-          v.modelDir(), layer.path(), v.privateCopies()), source, progress);
-      log.debug("volume {}: {} ready in {} ms via {}", v.volumeId(), layer.describe(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), used);
+          modelDirs, layer.path(), v.privateCopies()), source, progress);
+      if (log.isDebugEnabled()) {
+        log.debug("volume {}: {} ready in {} ms via {}", v.volumeId(), layer.describe(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), used);
+      }
       return used;
     } catch (IOException | RuntimeException e) {
       throw Failures.classify("model " + plan.reference() + ", " + layer.describe(), e);

@@ -1,8 +1,8 @@
 package org.modelpack.csi.pull;
 
-import java.util.List;
+import java.util.Queue;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 import org.modelpack.csi.store.LayerProgress;
 import org.modelpack.csi.store.Ticket;
@@ -10,7 +10,8 @@ import org.modelpack.csi.store.Ticket;
 /** Bytes of a model on the node so far, read while its pull runs (for status and ABORTED). */
 public final class PullProgress implements LayerProgress {
   private volatile long totalBytes = -1;
-  private final List<Tracked> layers = new CopyOnWriteArrayList<>();
+  /** Not copy-on-write: a pull adds one per layer, and copying made n layers cost O(n²). */
+  private final Queue<Tracked> layers = new ConcurrentLinkedQueue<>();
 
   private volatile PullStart planned;
   private volatile Consumer<PullStart> onPlanned = p -> { };

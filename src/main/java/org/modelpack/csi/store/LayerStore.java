@@ -96,13 +96,13 @@ public final class LayerStore implements LayerPlacer, VolumeLayers, ManifestReco
     progress.track(ticket, req.size());
     StoreEntry entry = ticket.await();
     try {
-      return materializer.place(entry, p.modelDir(), p.path(), p.privateCopy());
+      return materializer.place(entry, p.modelDirs(), p.path(), p.privateCopy());
     } catch (NoSuchFileException e) {
       // The entry's file went away: forgotten, so the request downloads it again (or finds the
       // copy another pull fetched meanwhile). One more try only; its bytes were counted once.
       index.forgetIfVanished(entry);
       StoreEntry again = request(p.volumeId(), req, fetcher).await();
-      return materializer.place(again, p.modelDir(), p.path(), p.privateCopy());
+      return materializer.place(again, p.modelDirs(), p.path(), p.privateCopy());
     }
   }
 

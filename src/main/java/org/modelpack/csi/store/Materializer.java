@@ -16,7 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.modelpack.csi.unpack.ConflictingPathException;
-import org.modelpack.csi.unpack.SafePath;
+import org.modelpack.csi.unpack.SafeDirs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,15 +37,21 @@ public final class Materializer {
    */
   public Set<PlacementMethod> place(StoreEntry entry, Path modelDir, String rawPath,
       boolean privateCopy) throws IOException {
-    Set<PlacementMethod> used = EnumSet.noneOf(PlacementMethod.class);
+    return place(entry, new SafeDirs(modelDir), rawPath, privateCopy);
+  }
+
+  /** As above, into a model directory whose directories other placements may have made. */
+  public Set<PlacementMethod> place(StoreEntry entry, SafeDirs modelDirs, String rawPath,
+      boolean privateCopy) throws IOException {
+    Path modelDir = modelDirs.root();
     String digest = entry.key().digest();
     if (entry.key().kind() == EntryKind.BLOB) {
-      Path target = SafePath.resolve(modelDir, rawPath, digest);
-      SafePath.createDirectories(modelDir, target.getParent(), digest);
-      used.add(privateCopy ? copyPrivately(entry.path(), target, rawPath, digest)
+      Path target = modelDirs.resolve(rawPath, digest);
+      modelDirs.create(target.getParent(), digest);
+      return EnumSet.of(privateCopy ? copyPrivately(entry.path(), target, rawPath, digest)
           : linkOrClone(entry.path(), target, modelDir, rawPath, digest));
-      return used;
     }
+    Set<PlacementMethod> used = EnumSet.noneOf(PlacementMethod.class);
     Path tree = entry.path();
     Files.walkFileTree(tree, new SimpleFileVisitor<>() {
       @Override
@@ -53,7 +59,7 @@ public final class Materializer {
           throws IOException {
         if (!dir.equals(tree)) {
           String rel = tree.relativize(dir).toString();
-          SafePath.createDirectories(modelDir, SafePath.resolve(modelDir, rel, digest), digest);
+          modelDirs.create(modelDirs.resolve(rel, digest), digest);
         }
         return FileVisitResult.CONTINUE;
       }
@@ -61,7 +67,7 @@ public final class Materializer {
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
         String rel = tree.relativize(file).toString();
-        Path target = SafePath.resolve(modelDir, rel, digest);
+        Path target = modelDirs.resolve(rel, digest);
         if (attrs.isSymbolicLink()) {
           // The extractor only admitted links that stay inside the layer's tree.
           try {

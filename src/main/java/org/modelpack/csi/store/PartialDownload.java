@@ -44,6 +44,13 @@ final class PartialDownload implements AutoCloseable {
   private final boolean resumable;
   private final Consumer<Path> giveBack;
   private boolean keep;
+  /**
+   * Whether the sidecar may be on disk: false only once {@link #open} found none and nothing
+   * recorded one since, so a download that never records (a blob below
+   * {@link #RECORD_EVERY}, completed in one go) costs no lookups to remove a sidecar it never
+   * had.
+   */
+  private volatile boolean sidecarMayExist = true;
   /** The blob's declared size, once {@link #open} was called. */
   private long blobSize = Long.MAX_VALUE;
 
@@ -51,6 +58,8 @@ final class PartialDownload implements AutoCloseable {
     this.path = path;
     this.resumable = resumable;
     this.giveBack = giveBack;
+    // A one-off name is never resumed, so it never had a sidecar.
+    this.sidecarMayExist = resumable;
   }
 
   Path path() {
@@ -114,6 +123,7 @@ final class PartialDownload implements AutoCloseable {
    * unless {@code inOrder} (then all bytes after it are kept) the runs ahead of it.
    */
   void record(Progress progress, boolean inOrder) throws IOException {
+    sidecarMayExist = true; // before it is written: a forget meanwhile must look
     Prefix prefix = progress.prefix();
     StringBuilder text = new StringBuilder().append(prefix.size()).append(' ')
         .append(prefix.digest()).append(' ').append(inOrder ? IN_ORDER : AHEAD);
@@ -130,7 +140,9 @@ final class PartialDownload implements AutoCloseable {
 
   /** No prefix of the file is to be trusted any more (it starts over, or is complete). */
   void forget() throws IOException {
-    Files.deleteIfExists(sidecarOf(path));
+    if (sidecarMayExist) {
+      Files.deleteIfExists(sidecarOf(path));
+    }
   }
 
   /**
@@ -186,6 +198,7 @@ final class PartialDownload implements AutoCloseable {
     try {
       text = Files.readString(sidecarOf(path), StandardCharsets.US_ASCII).trim();
     } catch (NoSuchFileException e) {
+      sidecarMayExist = false; // no writer yet: nobody records meanwhile
       return Optional.empty();
     } catch (IOException e) {
       log.warn("not resuming {}: its sidecar is unreadable ({})", expected, e.toString());

@@ -77,6 +77,40 @@ class WritebackTriggerTest {
   }
 
   @Test
+  void aFileThatNeverFillsAWindowOpensNoDescriptorAndOneThatDoesOpensOne() {
+    Recorded sync = new Recorded(true);
+    java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+    WritebackTrigger small = new WritebackTrigger(() -> {
+      opened.incrementAndGet();
+      return sync;
+    });
+    small.reached(32 * 1024);
+    small.reached(WINDOW - 1);
+    small.close();
+    assertThat(opened).hasValue(0);
+    assertThat(sync.closed).isFalse();
+
+    WritebackTrigger big = new WritebackTrigger(() -> {
+      opened.incrementAndGet();
+      return sync;
+    });
+    big.reached(WINDOW);
+    big.reached(2 * WINDOW);
+    big.close();
+    assertThat(opened).hasValue(1);
+    assertThat(sync.calls).containsExactly("write 0+1", "write 1+1");
+    assertThat(sync.closed).isTrue();
+  }
+
+  @Test
+  void aDescriptorThatCannotBeOpenedTurnsTheTriggerOff() {
+    WritebackTrigger trigger = new WritebackTrigger(() -> null);
+    trigger.reached(WINDOW);
+    assertThat(trigger.active()).isFalse();
+    trigger.close();
+  }
+
+  @Test
   void stopsAskingOnceTheFileSystemRefusesAndClosesItsDescriptor() {
     Recorded sync = new Recorded(false);
     WritebackTrigger trigger = new WritebackTrigger(sync);

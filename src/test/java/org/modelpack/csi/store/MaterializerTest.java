@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.modelpack.csi.unpack.ConflictingPathException;
+import org.modelpack.csi.unpack.SafeDirs;
 import org.modelpack.csi.unpack.UnsafePathException;
 
 /**
@@ -127,5 +128,30 @@ class MaterializerTest {
         .isInstanceOf(UnsafePathException.class)
         .hasMessageContaining("symlink");
     assertThat(list(outside)).isEmpty();
+  }
+
+  /**
+   * The placements of one pull share their directory checks (SafeDirs): a symlink a tar layer
+   * put in the model directory is still refused as a directory for a later raw layer, and one
+   * directory made for one layer serves the next.
+   */
+  @Test
+  void placementsSharingTheirDirectoryChecksStillRefuseASymlinkAnotherLayerPlaced()
+      throws Exception {
+    SafeDirs shared = new SafeDirs(root);
+    Path tree = Files.createDirectory(tmp.resolve("tree"));
+    Files.createSymbolicLink(tree.resolve("weights"), outside);
+    Files.createDirectory(tree.resolve("docs"));
+    Files.writeString(tree.resolve("docs/README"), "r");
+    materializer.place(new StoreEntry(new LayerKey(OTHER, EntryKind.TREE), tree, 1), shared,
+        null, false);
+
+    materializer.place(blob("a", DIGEST), shared, "docs/a.txt", false);
+    assertThatThrownBy(() -> materializer.place(blob("w", DIGEST), shared, "weights/model.bin",
+        false))
+        .isInstanceOf(UnsafePathException.class)
+        .hasMessageContaining("symlink");
+    assertThat(list(outside)).isEmpty();
+    assertThat(list(root)).containsExactly("docs", "docs/README", "docs/a.txt", "weights");
   }
 }

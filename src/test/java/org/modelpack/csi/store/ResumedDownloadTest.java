@@ -168,6 +168,25 @@ class ResumedDownloadTest {
 
     assertThat(entry.path()).hasBinaryContent(blob);
     assertThat(startedAt).containsExactly(0L);
+    // The download never recorded a prefix, yet the torn sidecar it found is gone.
+    assertThat(ingestContents(store)).isEmpty();
+  }
+
+  /** Below the recording step a download in one go never has a sidecar, during or after. */
+  @Test
+  void aSmallBlobDownloadedInOneGoNeverHasASidecar() throws Exception {
+    byte[] blob = noise(32 * 1024, 9);
+    LayerStore store = open("root");
+    List<Boolean> sidecarWhileFetching = new CopyOnWriteArrayList<>();
+
+    StoreEntry entry = store.request("vol-1", raw(blob), out -> {
+      feed(out, blob, blob.length);
+      sidecarWhileFetching.add(Files.exists(sidecar(store, blob)));
+    }).await();
+
+    assertThat(entry.path()).hasBinaryContent(blob);
+    assertThat(sidecarWhileFetching).containsExactly(false);
+    assertThat(ingestContents(store)).isEmpty();
   }
 
   @Test

@@ -41,8 +41,9 @@ public final class CdsTraining {
   }
 
   private static void train(Path scratch) throws IOException {
-    ClientLogging.markClient();
+    LogbackSetup.markClient();
     Main.quietNettyJfrEvents();
+    Main.unpooledNettyBuffers();
     LogLevel.quietForClientCommands();
     Path socket = scratch.resolve("csi.sock");
     String ep = "unix://" + socket;

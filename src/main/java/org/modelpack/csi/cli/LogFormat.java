@@ -9,7 +9,7 @@ import ch.qos.logback.core.ConsoleAppender;
 import org.slf4j.LoggerFactory;
 
 /**
- * The values of {@code serve --log-format}: {@code text} (logback.xml's pattern, the default)
+ * The values of {@code serve --log-format}: {@code text} ({@link LogbackSetup}'s pattern, the default)
  * or {@code json}, one JSON object per line on stderr for log collectors, written by Logback's
  * own {@link JsonEncoder}: {@code timestamp} (epoch milliseconds), {@code level},
  * {@code threadName}, {@code loggerName}, {@code formattedMessage} and, with an exception,
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 enum LogFormat {
   TEXT, JSON;
 
-  /** The appender logback.xml writes text lines with. */
+  /** The appender {@link LogbackSetup} (and logback.xml) writes text lines with. */
   static final String TEXT_APPENDER = "STDERR";
 
   /** The encoder of {@code json}: started, with the fields listed above. */

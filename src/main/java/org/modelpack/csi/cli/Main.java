@@ -23,11 +23,14 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     // Decided from the raw arguments: building the command line below already initialises
-    // logging (the commands' loggers), and a client's must not read logback.xml.
-    if (!names(args, "serve")) {
-      ClientLogging.markClient();
+    // logging (the commands' loggers); LogbackSetup configures it without logback.xml.
+    if (names(args, "serve")) {
+      LogbackSetup.markDriver();
+    } else {
+      LogbackSetup.markClient();
     }
     quietNettyJfrEvents();
+    unpooledNettyBuffers();
     CommandLine cli = commandLine();
     CommandLine.IExecutionStrategy run = cli.getExecutionStrategy();
     cli.setExecutionStrategy(parsed -> {
@@ -53,6 +56,22 @@ public final class Main implements Runnable {
 
   /** The property as shading relocated it (Netty's own name is io.netty.jfr.enabled). */
   static final String NETTY_JFR = "io.grpc.netty.shaded.io.netty.jfr.enabled";
+
+  /**
+   * gRPC's Netty pools its buffers by default: per-core arenas of multi-MiB chunks, kept for
+   * the process's life, sized for servers that move megabytes. Here gRPC carries a few small
+   * messages per volume (the model bytes go over HTTP to files), and the pool cost the driver
+   * about 12 MiB of resident memory (docs/decisions/1230-driver-memory.md). A value given on
+   * the command line wins.
+   */
+  static void unpooledNettyBuffers() {
+    if (System.getProperty(NETTY_ALLOCATOR) == null) {
+      System.setProperty(NETTY_ALLOCATOR, "unpooled");
+    }
+  }
+
+  /** Netty's io.netty.allocator.type, as shading relocated it. */
+  static final String NETTY_ALLOCATOR = "io.grpc.netty.shaded.io.netty.allocator.type";
 
   /** The command line with the one error handler every command shares. */
   static CommandLine commandLine() {

@@ -22,7 +22,12 @@ import org.modelpack.csi.fs.WritebackTrigger;
  * ({@link WritebackTrigger}), so the sync in {@link #finish} finds little left to write.
  */
 public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
-  private static final int READ_BACK = 1 << 20;
+  /**
+   * Read-back buffer. Each call allocates one, and the JDK caches a direct copy of its size per
+   * thread for the pread: 128 KiB, the largest a socket read returns anyway, keeps both small
+   * (1 MiB buffers were most of the heap a pull allocated; decision 1230).
+   */
+  static final int READ_BACK = 128 * 1024;
 
   private final Path path;
   private final String algorithm;

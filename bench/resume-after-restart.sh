@@ -93,7 +93,7 @@ run() {
   served=$(blob_bytes "$from" | cut -d" " -f2)
   # Runs a parallel download had written ahead and the restart kept ("…, 39.8 MiB more kept
   # ahead"): 0 means no stream was added before the kill, so the variant ran as one stream.
-  ahead=$(grep -o '[0-9.]* MiB more kept ahead' "$root.log" | awk '{s += $1} END {print s + 0}')
+  ahead=$({ grep -o '[0-9.]* MiB more kept ahead' "$root.log" || true; } | awk '{s += $1} END {print s + 0}')
   echo "$name served $served at_kill $at_kill finish_ms $((t1 - t0))" \
     "resumed_lines $(grep -c 'resuming sha256' "$root.log" || true)" \
     "load $(cut -d' ' -f1-3 /proc/loadavg) kept_ahead_mib $ahead"

@@ -179,6 +179,40 @@ class DigestingBlobFileTest {
   }
 
   @Test
+  void whileARunIsReadBackProgressNamesAPrefixOnDiskAndTheRestOfTheRunAsAhead()
+      throws Exception {
+    byte[] blob = bytes(48 << 20, 16); // 384 read-back steps: the recorder sees some of them
+    List<DigestingBlobFile.Progress> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY)) {
+      f.write(ByteBuffer.wrap(blob, 4096, blob.length - 4096), 4096); // a part ahead
+      f.write(ByteBuffer.wrap(blob, 0, 4096), 0); // the gap fills: all of it is read back
+      java.util.concurrent.atomic.AtomicBoolean done =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Thread recorder = new Thread(() -> {
+        while (!done.get()) {
+          DigestingBlobFile.Progress p = f.progress();
+          if (p != null && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(p))) {
+            seen.add(p);
+          }
+        }
+      });
+      recorder.start();
+      assertThat(f.hashWritten()).isEqualTo(blob.length);
+      done.set(true);
+      recorder.join();
+    }
+    // Whatever moment a record was taken at, its prefix hashes to what the file holds there,
+    // and the rest of the blob was named as written ahead.
+    assertThat(seen).anyMatch(p -> p.prefix().size() > 4096 && p.prefix().size() < blob.length);
+    for (DigestingBlobFile.Progress p : seen.subList(0, Math.min(seen.size(), 12))) {
+      int size = (int) p.prefix().size();
+      assertThat(p.prefix().digest()).isEqualTo(sha256(java.util.Arrays.copyOf(blob, size)));
+      assertThat(p.ahead()).isEqualTo(size == blob.length ? List.of()
+          : List.of(new ByteRun(size, blob.length)));
+    }
+  }
+
+  @Test
   void aHashedWriteThatFailedLeavesNoPrefixToTrustUntilARestart() throws Exception {
     byte[] blob = bytes(10_000, 15);
     DigestingBlobFile f = DigestingBlobFile.create(tmp.resolve("b"), ANY);

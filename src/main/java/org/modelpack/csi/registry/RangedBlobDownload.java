@@ -83,9 +83,10 @@ final class RangedBlobDownload {
   }
 
   /**
-   * Downloads the blob into the emptied writer, syncs it and returns the digest of what was
-   * written; null, having written nothing that matters, when the registry does not honour
-   * {@code Range}.
+   * Downloads the blob into the writer (emptied first unless it holds bytes before
+   * {@code from} or runs after it, which are not fetched again), syncs it and returns the
+   * digest of what was written; null, having written nothing that matters, when the registry
+   * does not honour {@code Range}.
    */
   Digest fetch() throws IOException {
     BlobWriter out = blob.writer();

@@ -28,32 +28,36 @@ class LogbackSetupTest {
   @Test
   void aClientLogsWarningsOnStderrWithoutReadingLogbackXml() {
     LogbackSetup.markClient();
-    LoggerContext context = new LoggerContext();
 
-    ExecutionStatus status = new LogbackSetup().configure(context);
-
-    assertThat(status).isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
-    ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-    assertThat(root.getLevel()).isEqualTo(LOG_LEVEL == null ? Level.WARN : Level.toLevel(LOG_LEVEL));
-    assertThat(root.getAppender(LogFormat.TEXT_APPENDER)).isInstanceOfSatisfying(
-        ConsoleAppender.class, a -> assertThat(a.getTarget()).isEqualTo("System.err"));
+    configuredOnStderrAt(LOG_LEVEL == null ? Level.WARN : Level.toLevel(LOG_LEVEL));
   }
 
   @Test
   void theDriverLogsInfoOnStderrWithoutReadingLogbackXml() {
     LogbackSetup.markDriver();
+
+    LoggerContext context = configuredOnStderrAt(
+        LOG_LEVEL == null ? Level.INFO : Level.toLevel(LOG_LEVEL));
+    // Netty's per-connection notices stay out, as logback.xml kept them out.
+    assertThat(context.getLogger("io.grpc.netty.shaded.io.netty.bootstrap").getLevel())
+        .isEqualTo(Level.ERROR);
+  }
+
+  /**
+   * A fresh context configured by {@link LogbackSetup}, which must have taken it over with the
+   * root at {@code level} writing to stderr.
+   */
+  private static LoggerContext configuredOnStderrAt(Level level) {
     LoggerContext context = new LoggerContext();
 
     ExecutionStatus status = new LogbackSetup().configure(context);
 
     assertThat(status).isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
     ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-    assertThat(root.getLevel()).isEqualTo(LOG_LEVEL == null ? Level.INFO : Level.toLevel(LOG_LEVEL));
+    assertThat(root.getLevel()).isEqualTo(level);
     assertThat(root.getAppender(LogFormat.TEXT_APPENDER)).isInstanceOfSatisfying(
         ConsoleAppender.class, a -> assertThat(a.getTarget()).isEqualTo("System.err"));
-    // Netty's per-connection notices stay out, as logback.xml kept them out.
-    assertThat(context.getLogger("io.grpc.netty.shaded.io.netty.bootstrap").getLevel())
-        .isEqualTo(Level.ERROR);
+    return context;
   }
 
   @Test

@@ -71,9 +71,7 @@ class ResumedDownloadTest {
     LayerStore next = killedWhileFetching(blob, out -> {
       feed(out, blob, 9 * MIB);
       // A parallel part, ahead: recorded once 16 MiB were written in all (at 19 MiB), not after.
-      for (int at = 12 * MIB; at < 21 * MIB; at += 256 * 1024) {
-        out.write(ByteBuffer.wrap(blob, at, 256 * 1024), at);
-      }
+      write(out, blob, 12 * MIB, 21 * MIB);
     });
 
     StoreEntry entry = next.request("vol-1", raw(blob), rangedSource(blob)).await();
@@ -306,11 +304,7 @@ class ResumedDownloadTest {
   private void feed(BlobWriter out, byte[] blob, int until) throws IOException {
     long from = out.hashWritten();
     startedAt.add(from);
-    for (int at = (int) from; at < until; ) {
-      int n = Math.min(256 * 1024, until - at);
-      out.write(ByteBuffer.wrap(blob, at, n), at);
-      at += n;
-    }
+    write(out, blob, from, until);
   }
 
   private static void hang(CountDownLatch latch) throws IOException {

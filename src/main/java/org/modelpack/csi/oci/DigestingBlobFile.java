@@ -105,8 +105,9 @@ public final class DigestingBlobFile implements BlobWriter, AutoCloseable {
   /**
    * As above, keeping the first {@code verified} bytes and the runs {@code ahead} of them (in
    * order, disjoint, at or after {@code verified}: the parts an earlier parallel download had
-   * written), which {@link #writtenAhead()} then names; the file is cut after the last run the
-   * file holds whole, and runs it does not are dropped.
+   * written), which {@link #writtenAhead()} then names: a run the file holds only in part is cut
+   * to what it holds, one it does not reach is dropped, and the file is cut after the last run
+   * kept.
    */
   public static DigestingBlobFile openAt(Path path, Digest expected, long verified,
       List<ByteRun> ahead) throws IOException {
